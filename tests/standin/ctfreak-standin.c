@@ -179,18 +179,21 @@ static long long now_ms(void)
 static const char *pq_msg(const char *msg)
 {
     static char buf[512];
-    size_t len;
+    const char *s = msg != NULL ? msg : "(no message)";
+    size_t len = 0;
 
-    snprintf(buf, sizeof(buf), "%s", msg != NULL ? msg : "(no message)");
-    len = strlen(buf);
-    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ')) {
-        buf[--len] = '\0';
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (buf[i] == '\n') {
-            buf[i] = ' ';
+    for (; *s != '\0' && len < sizeof(buf) - 1; s++) {
+        int blank = *s == '\n' || *s == '\t' || *s == ' ';
+        if (!blank) {
+            buf[len++] = *s;
+        } else if (len > 0 && buf[len - 1] != ' ') {
+            buf[len++] = ' ';
         }
     }
+    while (len > 0 && buf[len - 1] == ' ') {
+        len--;
+    }
+    buf[len] = '\0';
     return buf;
 }
 
@@ -618,7 +621,11 @@ static PGconn *db_connect_retrying(const struct app *a, long long deadline)
         if (c != NULL && PQstatus(c) == CONNECTION_OK) {
             return c;
         }
-        if (g_stop || now_ms() + RETRY_MS >= deadline) {
+        if (g_stop) {
+            PQfinish(c);
+            return NULL;
+        }
+        if (now_ms() + RETRY_MS >= deadline) {
             log_fatal("cannot connect to the database: %s",
                       pq_msg(c != NULL ? PQerrorMessage(c) : "out of memory"));
             PQfinish(c);
@@ -1090,11 +1097,11 @@ static void check_markers(struct app *a, long long now)
         return;
     }
     a->next_marker = now + MARKER_CHECK_MS;
-    if (marker_present(a->opt.dir, "standin.crash")) {
+    if (marker_present(a->dir_abs, "standin.crash")) {
         log_fatal("standin.crash present: crashing with abort()");
         abort();
     }
-    hang = a->opt.hang || marker_present(a->opt.dir, "standin.hang");
+    hang = a->opt.hang || marker_present(a->dir_abs, "standin.hang");
     if (hang != a->hang) {
         log_info("hang mode %s", hang ? "on: /isalive will never answer"
                                       : "off");
@@ -1206,13 +1213,17 @@ static int app_init(struct app *a)
         log_fatal("cannot resolve %s: %s", a->opt.dir, strerror(errno));
         return -1;
     }
+    if (chdir(a->dir_abs) != 0) {
+        log_fatal("cannot enter %s: %s", a->dir_abs, strerror(errno));
+        return -1;
+    }
     if (gethostname(a->node, sizeof(a->node) - 1) != 0) {
         snprintf(a->node, sizeof(a->node), "unknown");
     }
     if (a->opt.db_arg != NULL && a->opt.db_arg[0] != '\0') {
         a->db.conninfo = strdup(a->opt.db_arg);
     } else if (a->opt.db_arg == NULL) {
-        a->db.conninfo = read_conf_conninfo(a->opt.dir);
+        a->db.conninfo = read_conf_conninfo(a->dir_abs);
     }
     return 0;
 }
@@ -1223,9 +1234,9 @@ static int fail_start_requested(const struct app *a)
         log_fatal("start failure requested (--fail-start)");
         return 1;
     }
-    if (marker_present(a->opt.dir, "standin.fail-start")) {
+    if (marker_present(a->dir_abs, "standin.fail-start")) {
         log_fatal("start failure requested (%s/standin.fail-start present)",
-                  a->opt.dir);
+                  a->dir_abs);
         return 1;
     }
     return 0;
