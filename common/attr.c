@@ -1,0 +1,402 @@
+/* attr.c: node attributes and promotion scores through crm_attribute and
+ * attrd_updater, cached so a steady monitor forks nothing.
+ * Licence: GPL-2.0-or-later. */
+#include "config.h"
+#include "attr.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "run.h"
+
+/* A cached value is trusted this long; then it is written again, in case
+ * Pacemaker erased it (a node leaving the cluster drops its attributes). */
+#define ATTR_CACHE_TTL_S 300
+#define ATTR_CALL_TIMEOUT_MS 5000
+#define ATTR_POLL_MS 50
+
+struct cache_entry {
+    char *key;
+    char *value;
+    long long stamp;
+};
+
+struct ra_attr_cache {
+    char *path;
+    struct cache_entry *entries;
+    size_t count;
+    bool dirty;
+};
+
+static long long wall_s(void)
+{
+    return (long long) time(NULL);
+}
+
+static int cache_add(struct ra_attr_cache *c, const char *key, const char *value,
+                     long long stamp)
+{
+    struct cache_entry *grown = realloc(c->entries, (c->count + 1) * sizeof(*grown));
+
+    if (grown == NULL) {
+        return -ENOMEM;
+    }
+    c->entries = grown;
+    grown[c->count].key = strdup(key);
+    grown[c->count].value = strdup(value);
+    grown[c->count].stamp = stamp;
+    if (grown[c->count].key == NULL || grown[c->count].value == NULL) {
+        free(grown[c->count].key);
+        free(grown[c->count].value);
+        return -ENOMEM;
+    }
+    c->count++;
+    return 0;
+}
+
+/* Parses "key\tvalue\tstamp" lines; malformed lines are skipped. */
+static void cache_parse(struct ra_attr_cache *c, FILE *f)
+{
+    char line[2048];
+
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *t1 = strchr(line, '\t');
+        char *t2 = t1 != NULL ? strchr(t1 + 1, '\t') : NULL;
+
+        if (t2 == NULL) {
+            continue;
+        }
+        *t1 = '\0';
+        *t2 = '\0';
+        line[strcspn(line, "\n")] = '\0';
+        t2[1 + strcspn(t2 + 1, "\n")] = '\0';
+        (void) cache_add(c, line, t1 + 1, atoll(t2 + 1));
+    }
+}
+
+struct ra_attr_cache *ra_attr_cache_open(const char *path)
+{
+    struct ra_attr_cache *c = calloc(1, sizeof(*c));
+    FILE *f;
+
+    if (c == NULL) {
+        return NULL;
+    }
+    c->path = strdup(path);
+    if (c->path == NULL) {
+        free(c);
+        return NULL;
+    }
+    f = fopen(path, "re");
+    if (f != NULL) {
+        cache_parse(c, f);
+        fclose(f);
+    }
+    return c;
+}
+
+static struct cache_entry *cache_find(const struct ra_attr_cache *c, const char *key)
+{
+    for (size_t i = 0; i < c->count; i++) {
+        if (strcmp(c->entries[i].key, key) == 0) {
+            return &c->entries[i];
+        }
+    }
+    return NULL;
+}
+
+const char *ra_attr_cache_get(const struct ra_attr_cache *c, const char *key)
+{
+    const struct cache_entry *e = cache_find(c, key);
+
+    if (e == NULL || wall_s() - e->stamp > ATTR_CACHE_TTL_S || wall_s() < e->stamp) {
+        return NULL;
+    }
+    return e->value;
+}
+
+int ra_attr_cache_put(struct ra_attr_cache *c, const char *key, const char *value)
+{
+    struct cache_entry *e = cache_find(c, key);
+    char *v;
+
+    if (strchr(key, '\t') != NULL || strchr(key, '\n') != NULL
+        || strchr(value, '\t') != NULL || strchr(value, '\n') != NULL) {
+        return -EINVAL;     /* not representable: simply not cached */
+    }
+    c->dirty = true;
+    if (e == NULL) {
+        return cache_add(c, key, value, wall_s());
+    }
+    v = strdup(value);
+    if (v == NULL) {
+        return -ENOMEM;
+    }
+    free(e->value);
+    e->value = v;
+    e->stamp = wall_s();
+    return 0;
+}
+
+int ra_attr_cache_save(struct ra_attr_cache *c)
+{
+    char tmp[4096];
+    FILE *f;
+    int rc = 0;
+
+    if (!c->dirty) {
+        return 0;
+    }
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", c->path) >= (int) sizeof(tmp)) {
+        return -ENAMETOOLONG;
+    }
+    f = fopen(tmp, "we");
+    if (f == NULL) {
+        return -errno;
+    }
+    for (size_t i = 0; i < c->count; i++) {
+        fprintf(f, "%s\t%s\t%lld\n", c->entries[i].key, c->entries[i].value,
+                c->entries[i].stamp);
+    }
+    if (fclose(f) != 0) {
+        rc = -errno;
+    }
+    if (rc == 0 && rename(tmp, c->path) != 0) {
+        rc = -errno;
+    }
+    if (rc != 0) {
+        unlink(tmp);
+    } else {
+        c->dirty = false;
+    }
+    return rc;
+}
+
+void ra_attr_cache_close(struct ra_attr_cache *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < c->count; i++) {
+        free(c->entries[i].key);
+        free(c->entries[i].value);
+    }
+    free(c->entries);
+    free(c->path);
+    free(c);
+}
+
+static const char *kind_str(enum ra_attr_kind kind)
+{
+    switch (kind) {
+    case RA_ATTR_TRANSIENT: return "transient";
+    case RA_ATTR_PRIVATE:   return "private";
+    case RA_ATTR_PROMOTION: return "promotion";
+    }
+    return "?";
+}
+
+static struct ra_attr_cache *cache_for(const struct ra_ctx *ctx)
+{
+    char path[4096];
+
+    if (ra_state_path(ctx, "attrs", path, sizeof(path)) != 0) {
+        return NULL;
+    }
+    return ra_attr_cache_open(path);
+}
+
+static void cache_key(char *buf, size_t len, enum ra_attr_kind kind,
+                      const char *node, const char *name)
+{
+    snprintf(buf, len, "%s|%s|%s", kind_str(kind), node, name);
+}
+
+/* Runs one Pacemaker CLI call; returns its exit status (or -errno). */
+static int attr_exec(struct ra_ctx *ctx, const char *const argv[],
+                     struct ra_run_result *res)
+{
+    struct ra_run_opts opts = {
+        .deadline = &ctx->deadline,
+        .timeout_ms = ATTR_CALL_TIMEOUT_MS,
+    };
+    int rc = ra_run(argv, &opts, res);
+
+    if (rc != 0) {
+        return rc;
+    }
+    return res->exit_status == -1 ? -EINTR : res->exit_status;
+}
+
+/* Builds the argv of one operation into argv (at most 12 entries). */
+static void attr_argv(const char **argv, enum ra_attr_kind kind, char op,
+                      const char *name, const char *node, const char *value)
+{
+    size_t n = 0;
+
+    if (kind == RA_ATTR_PROMOTION) {
+        argv[n++] = "crm_attribute";
+        argv[n++] = "--promotion";
+        argv[n++] = "-l";
+        argv[n++] = "reboot";
+        argv[n++] = "-N";
+        argv[n++] = node;
+        if (op == 'U') {
+            argv[n++] = "-v";
+            argv[n++] = value;
+        } else if (op == 'Q') {
+            argv[n++] = "-G";
+            argv[n++] = "-q";
+        } else {
+            argv[n++] = "-D";
+        }
+    } else {
+        argv[n++] = "attrd_updater";
+        if (kind == RA_ATTR_PRIVATE) {
+            argv[n++] = "-p";
+        }
+        argv[n++] = "-n";
+        argv[n++] = name;
+        argv[n++] = "-N";
+        argv[n++] = node;
+        if (op == 'U') {
+            argv[n++] = "-U";
+            argv[n++] = value;
+        } else if (op == 'Q') {
+            argv[n++] = "-Q";
+        } else {
+            argv[n++] = "-D";
+        }
+    }
+    argv[n] = NULL;
+}
+
+/* Extracts the value from a query's output: crm_attribute -q prints the
+ * value; attrd_updater -Q prints name="x" host="y" value="v". */
+static char *query_value(enum ra_attr_kind kind, const char *out)
+{
+    const char *v;
+    size_t len;
+
+    if (kind == RA_ATTR_PROMOTION) {
+        len = strcspn(out, "\n");
+        return len > 0 ? strndup(out, len) : NULL;
+    }
+    v = strstr(out, "value=\"");
+    if (v == NULL) {
+        return NULL;
+    }
+    v += 7;
+    len = strcspn(v, "\"");
+    return len > 0 ? strndup(v, len) : NULL;
+}
+
+int ra_attr_get(struct ra_ctx *ctx, enum ra_attr_kind kind, const char *name,
+                const char *node, char **value)
+{
+    const char *argv[16];
+    struct ra_run_result res;
+    int rc;
+
+    *value = NULL;
+    attr_argv(argv, kind, 'Q', name, node != NULL ? node : ctx->node, NULL);
+    rc = attr_exec(ctx, argv, &res);
+    if (rc < 0) {
+        return rc;
+    }
+    if (rc == 0) {
+        *value = query_value(kind, res.out);
+    }
+    ra_run_result_free(&res);
+    /* Absent attributes make the tools exit non-zero: not an error here. */
+    return 0;
+}
+
+/* Polls until the attribute shows want (NULL: absent) or the deadline. */
+static int attr_wait_visible(struct ra_ctx *ctx, enum ra_attr_kind kind,
+                             const char *name, const char *node, const char *want)
+{
+    for (;;) {
+        char *now = NULL;
+        bool same;
+
+        if (ra_attr_get(ctx, kind, name, node, &now) != 0) {
+            return -EIO;
+        }
+        same = (want == NULL) ? now == NULL : (now != NULL && strcmp(now, want) == 0);
+        free(now);
+        if (same) {
+            return 0;
+        }
+        if (!ra_deadline_sleep_ms(&ctx->deadline, ATTR_POLL_MS)) {
+            return -ETIMEDOUT;
+        }
+    }
+}
+
+static int attr_change(struct ra_ctx *ctx, enum ra_attr_kind kind, char op,
+                       const char *name, const char *node, const char *value)
+{
+    struct ra_attr_cache *cache = cache_for(ctx);
+    const char *argv[16];
+    const char *cached;
+    struct ra_run_result res;
+    char key[512];
+    const char *want = op == 'U' ? value : "";
+    int rc;
+
+    node = node != NULL ? node : ctx->node;
+    cache_key(key, sizeof(key), kind, node, name);
+    cached = cache != NULL ? ra_attr_cache_get(cache, key) : NULL;
+    if (cached != NULL && strcmp(cached, want) == 0) {
+        ra_attr_cache_close(cache);
+        return 0;
+    }
+    attr_argv(argv, kind, op, name, node, value);
+    rc = attr_exec(ctx, argv, &res);
+    if (rc == 0) {
+        ra_run_result_free(&res);
+        rc = attr_wait_visible(ctx, kind, name, node, op == 'U' ? value : NULL);
+    } else if (rc > 0) {
+        ra_log_warn("cannot %s %s attribute %s on %s: %s exited %d: %.200s",
+                    op == 'U' ? "set" : "delete", kind_str(kind), name, node,
+                    argv[0], rc, res.err);
+        ra_run_result_free(&res);
+        rc = -EIO;
+    } else {
+        ra_log_warn("cannot run %s: %s", argv[0], strerror(-rc));
+    }
+    if (rc == 0 && cache != NULL) {
+        (void) ra_attr_cache_put(cache, key, want);
+        (void) ra_attr_cache_save(cache);
+    }
+    ra_attr_cache_close(cache);
+    return rc;
+}
+
+int ra_attr_set(struct ra_ctx *ctx, enum ra_attr_kind kind, const char *name,
+                const char *node, const char *value)
+{
+    return attr_change(ctx, kind, 'U', name, node, value);
+}
+
+int ra_attr_del(struct ra_ctx *ctx, enum ra_attr_kind kind, const char *name,
+                const char *node)
+{
+    return attr_change(ctx, kind, 'D', name, node, NULL);
+}
+
+void ra_attr_cache_reset(struct ra_ctx *ctx)
+{
+    char path[4096];
+
+    if (ra_state_path(ctx, "attrs", path, sizeof(path)) == 0) {
+        unlink(path);
+    }
+}

@@ -1,0 +1,166 @@
+/* log.c: logging through libqb (stderr + syslog) with the agent prefix.
+ * Licence: GPL-2.0-or-later. */
+#include "config.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* Copies s into dst doubling '%' (the prefix becomes part of a libqb format). */
+static void escape_percent(char *dst, size_t len, const char *s)
+{
+    size_t o = 0;
+
+    for (; *s != '\0' && o + 2 < len; s++) {
+        dst[o++] = *s;
+        if (*s == '%') {
+            dst[o++] = '%';
+        }
+    }
+    dst[o] = '\0';
+}
+
+static int facility_from_env(void)
+{
+    const char *f = getenv("HA_LOGFACILITY");
+
+    if (f == NULL || *f == '\0' || strcasecmp(f, "none") == 0) {
+        return -1;
+    }
+    return qb_log_facility2int(f);
+}
+
+static bool debug_from_env(void)
+{
+    const char *d = getenv("HA_debug");
+
+    return d != NULL && (strcmp(d, "1") == 0 || strcasecmp(d, "true") == 0
+                         || strcasecmp(d, "yes") == 0);
+}
+
+void ra_log_init(const char *agent, const char *instance, const char *action)
+{
+    char prefix[256];
+    char esc[512];
+    char format[600];
+    int facility = facility_from_env();
+    int level = debug_from_env() ? LOG_DEBUG : LOG_INFO;
+
+    snprintf(prefix, sizeof(prefix), "%s(%s)[%s]", agent,
+             instance != NULL ? instance : agent, action);
+    escape_percent(esc, sizeof(esc), prefix);
+
+    qb_log_init(agent, facility < 0 ? LOG_DAEMON : facility, level);
+    qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, facility < 0 ? QB_FALSE : QB_TRUE);
+    qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
+
+    snprintf(format, sizeof(format), "%%p: %s: %%b", esc);
+    qb_log_format_set(QB_LOG_STDERR, format);
+    snprintf(format, sizeof(format), "%s: %%b", esc);
+    qb_log_format_set(QB_LOG_SYSLOG, format);
+
+    qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE,
+                      "*", level);
+    qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE,
+                      "*", level);
+}
+
+void ra_log_fini(void)
+{
+    qb_log_fini();
+}
+
+void ra_exit_reason(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+
+    /* One line, no newlines inside: crm_mon shows it verbatim. */
+    for (char *p = msg; *p != '\0'; p++) {
+        if (*p == '\n' || *p == '\r') {
+            *p = ' ';
+        }
+    }
+    qb_log(LOG_ERR, "%s", msg);
+    fprintf(stderr, "ocf-exit-reason:%s\n", msg);
+    fflush(stderr);
+}
+
+/* Reads the remembered text of a repeating message into buf ("" if none). */
+static void repeat_read(const char *path, char *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    buf[0] = '\0';
+    if (fd < 0) {
+        return;
+    }
+    n = read(fd, buf, len - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    close(fd);
+}
+
+static void repeat_write(const char *path, const char *text)
+{
+    char tmp[4096];
+    int fd;
+    size_t n = strlen(text);
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int) sizeof(tmp)) {
+        return;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return;
+    }
+    if (write(fd, text, n) != (ssize_t) n) {
+        close(fd);
+        unlink(tmp);
+        return;
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        unlink(tmp);
+    }
+}
+
+void ra_log_repeat(const char *state_file, int prio, const char *fmt, ...)
+{
+    char msg[1024];
+    char last[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+
+    if (state_file == NULL) {
+        qb_log(prio, "%s", msg);
+        return;
+    }
+    repeat_read(state_file, last, sizeof(last));
+    if (strcmp(last, msg) == 0) {
+        qb_log(LOG_DEBUG, "(repeated) %s", msg);
+        return;
+    }
+    qb_log(prio, "%s", msg);
+    repeat_write(state_file, msg);
+}
+
+void ra_log_repeat_clear(const char *state_file)
+{
+    if (state_file != NULL && unlink(state_file) == 0) {
+        qb_log(LOG_INFO, "the previously reported problem is gone");
+    }
+}

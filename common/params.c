@@ -1,0 +1,349 @@
+/* params.c: OCF_RESKEY_* parameters, defaulted and checked from the table
+ * generated out of the meta-data XML.  Licence: GPL-2.0-or-later. */
+#include "config.h"
+#include "ra.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+
+int ra_parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = { "1", "true", "yes", "on", "y", NULL };
+    static const char *const no[] = { "0", "false", "no", "off", "n", NULL };
+
+    if (s == NULL) {
+        return -EINVAL;
+    }
+    for (size_t i = 0; yes[i] != NULL; i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+    }
+    for (size_t i = 0; no[i] != NULL; i++) {
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+int ra_parse_int(const char *s, long long *out)
+{
+    char *end = NULL;
+    long long v;
+
+    if (s == NULL || *s == '\0' || isspace((unsigned char) *s)) {
+        return -EINVAL;
+    }
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0') {
+        return -EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+int ra_parse_duration_ms(const char *s, long *ms)
+{
+    char *end = NULL;
+    long long v;
+    long long mult = 1000;
+
+    if (s == NULL || !isdigit((unsigned char) *s)) {
+        return -EINVAL;
+    }
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0) {
+        return -EINVAL;
+    }
+    if (*end == '\0' || strcmp(end, "s") == 0 || strcmp(end, "sec") == 0) {
+        mult = 1000;
+    } else if (strcmp(end, "ms") == 0 || strcmp(end, "msec") == 0) {
+        mult = 1;
+    } else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0) {
+        mult = 60000;
+    } else {
+        return -EINVAL;
+    }
+    if (v > LONG_MAX / mult) {
+        return -EINVAL;
+    }
+    *ms = (long) (v * mult);
+    return 0;
+}
+
+static bool option_allowed(const char *options, const char *value)
+{
+    size_t vlen = strlen(value);
+    const char *p = options;
+
+    while (p != NULL && *p != '\0') {
+        const char *bar = strchr(p, '|');
+        size_t len = bar != NULL ? (size_t) (bar - p) : strlen(p);
+
+        if (len == vlen && strncmp(p, value, len) == 0) {
+            return true;
+        }
+        p = bar != NULL ? bar + 1 : NULL;
+    }
+    return false;
+}
+
+static bool has_bounds(const struct ra_param_def *def)
+{
+    return def->min <= def->max;
+}
+
+const char *ra_param_check(const struct ra_param_def *def, const char *value)
+{
+    long long n = 0;
+    long ms = 0;
+    bool b = false;
+
+    if (value == NULL || *value == '\0') {
+        return def->required ? "is required" : NULL;
+    }
+    switch (def->type) {
+    case RA_PARAM_STRING:
+        return NULL;
+    case RA_PARAM_BOOLEAN:
+        return ra_parse_bool(value, &b) == 0 ? NULL : "is not a boolean (true/false)";
+    case RA_PARAM_SELECT:
+        return option_allowed(def->options, value) ? NULL : "is not one of the allowed values";
+    case RA_PARAM_INTEGER:
+        if (ra_parse_int(value, &n) != 0) {
+            return "is not an integer";
+        }
+        break;
+    case RA_PARAM_SECOND:
+        if (ra_parse_duration_ms(value, &ms) != 0) {
+            return "is not a duration in seconds (e.g. 5, 5s, 500ms, 1min)";
+        }
+        n = ms / 1000;
+        if (ms % 1000 != 0 && has_bounds(def) && n < def->min) {
+            /* 500ms against min 1 s: below the bound */
+            return "is out of range";
+        }
+        break;
+    }
+    if (has_bounds(def) && (n < def->min || n > def->max)) {
+        return "is out of range";
+    }
+    return NULL;
+}
+
+static const char *env_value(const char *name)
+{
+    char key[256];
+
+    snprintf(key, sizeof(key), "OCF_RESKEY_%s", name);
+    return getenv(key);
+}
+
+int ra_params_load(struct ra_params *params, const struct ra_param_def *defs)
+{
+    size_t count = 0;
+    int rc = OCF_SUCCESS;
+
+    while (defs[count].name != NULL) {
+        count++;
+    }
+    params->defs = defs;
+    params->count = count;
+    params->values = calloc(count + 1, sizeof(*params->values));
+    if (params->values == NULL) {
+        ra_exit_reason("out of memory");
+        return OCF_ERR_GENERIC;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const char *v = env_value(defs[i].name);
+        const char *why;
+
+        if (v == NULL || (*v == '\0' && defs[i].def != NULL)) {
+            v = defs[i].def;
+        }
+        params->values[i] = v;
+        why = ra_param_check(&defs[i], v);
+        if (why != NULL && rc == OCF_SUCCESS) {
+            if (defs[i].type == RA_PARAM_SELECT) {
+                ra_exit_reason("parameter %s=\"%s\" %s (%s)", defs[i].name,
+                               v != NULL ? v : "", why, defs[i].options);
+            } else {
+                ra_exit_reason("parameter %s=\"%s\" %s", defs[i].name,
+                               v != NULL ? v : "", why);
+            }
+            rc = OCF_ERR_CONFIGURED;
+        }
+    }
+    return rc;
+}
+
+void ra_params_free(struct ra_params *params)
+{
+    free(params->values);
+    params->values = NULL;
+    params->count = 0;
+}
+
+static size_t param_index(const struct ra_params *params, const char *name)
+{
+    for (size_t i = 0; i < params->count; i++) {
+        if (strcmp(params->defs[i].name, name) == 0) {
+            return i;
+        }
+    }
+    /* A programming error: the agent asked for a parameter its meta-data lacks. */
+    fprintf(stderr, "BUG: parameter %s is not in the meta-data\n", name);
+    abort();
+}
+
+const char *ra_param(const struct ra_ctx *ctx, const char *name)
+{
+    const char *v = ctx->params.values[param_index(&ctx->params, name)];
+
+    return v != NULL ? v : "";
+}
+
+long long ra_param_int(const struct ra_ctx *ctx, const char *name)
+{
+    long long v = 0;
+
+    (void) ra_parse_int(ra_param(ctx, name), &v);
+    return v;
+}
+
+bool ra_param_bool(const struct ra_ctx *ctx, const char *name)
+{
+    bool v = false;
+
+    (void) ra_parse_bool(ra_param(ctx, name), &v);
+    return v;
+}
+
+long ra_param_ms(const struct ra_ctx *ctx, const char *name)
+{
+    long ms = 0;
+
+    (void) ra_parse_duration_ms(ra_param(ctx, name), &ms);
+    return ms;
+}
+
+void ra_words_free(char **words)
+{
+    if (words == NULL) {
+        return;
+    }
+    for (size_t i = 0; words[i] != NULL; i++) {
+        free(words[i]);
+    }
+    free(words);
+}
+
+/* Appends one finished word to the array. */
+static int words_push(char ***words, size_t *n, const char *w, size_t len)
+{
+    char **grown = realloc(*words, (*n + 2) * sizeof(**words));
+
+    if (grown == NULL) {
+        return -ENOMEM;
+    }
+    *words = grown;
+    grown[*n] = strndup(w, len);
+    if (grown[*n] == NULL) {
+        return -ENOMEM;
+    }
+    (*n)++;
+    grown[*n] = NULL;
+    return 0;
+}
+
+char **ra_words_split(const char *s, const char **err)
+{
+    char **words = calloc(1, sizeof(*words));
+    size_t n = 0;
+    size_t cap = strlen(s) + 1;
+    char *buf = malloc(cap);
+    size_t blen = 0;
+    bool in_word = false;
+    char quote = '\0';
+
+    *err = NULL;
+    if (words == NULL || buf == NULL) {
+        *err = "out of memory";
+        goto fail;
+    }
+    for (const char *p = s;; p++) {
+        char c = *p;
+
+        if (c == '\0') {
+            if (quote != '\0') {
+                *err = "has an unterminated quote";
+                goto fail;
+            }
+            break;
+        }
+        if (quote == '\'' ) {
+            if (c == '\'') {
+                quote = '\0';
+            } else {
+                buf[blen++] = c;
+            }
+            continue;
+        }
+        if (c == '\\') {
+            if (p[1] == '\0') {
+                *err = "ends with a lone backslash";
+                goto fail;
+            }
+            buf[blen++] = *++p;
+            in_word = true;
+            continue;
+        }
+        if (quote == '"') {
+            if (c == '"') {
+                quote = '\0';
+            } else {
+                buf[blen++] = c;
+            }
+            continue;
+        }
+        if (c == '"' || c == '\'') {
+            quote = c;
+            in_word = true;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\n') {
+            if (in_word && words_push(&words, &n, buf, blen) != 0) {
+                *err = "out of memory";
+                goto fail;
+            }
+            in_word = false;
+            blen = 0;
+            continue;
+        }
+        buf[blen++] = c;
+        in_word = true;
+    }
+    if (in_word && words_push(&words, &n, buf, blen) != 0) {
+        *err = "out of memory";
+        goto fail;
+    }
+    free(buf);
+    return words;
+
+fail:
+    free(buf);
+    ra_words_free(words);
+    return NULL;
+}

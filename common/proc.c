@@ -1,0 +1,311 @@
+/* proc.c: processes and pid files that survive reality.
+ * Licence: GPL-2.0-or-later. */
+#include "config.h"
+#include "proc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum ra_proc_state ra_proc_state(pid_t pid)
+{
+    char path[64];
+    char buf[512];
+    char *close_paren;
+    ssize_t n;
+    int fd;
+
+    if (pid <= 0) {
+        return RA_PROC_GONE;
+    }
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return RA_PROC_GONE;
+    }
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) {
+        return RA_PROC_GONE;
+    }
+    buf[n] = '\0';
+    /* "pid (comm) S ...": comm may hold spaces and parentheses. */
+    close_paren = strrchr(buf, ')');
+    if (close_paren == NULL || close_paren[1] != ' ') {
+        return RA_PROC_GONE;
+    }
+    switch (close_paren[2]) {
+    case 'Z':
+    case 'X':
+    case 'x':
+        return RA_PROC_ZOMBIE;
+    default:
+        return RA_PROC_ALIVE;
+    }
+}
+
+bool ra_proc_alive(pid_t pid)
+{
+    return ra_proc_state(pid) == RA_PROC_ALIVE;
+}
+
+/* Reads /proc/<pid>/cmdline (NUL-separated); returns its length or -1. */
+static ssize_t read_cmdline(pid_t pid, char *buf, size_t len)
+{
+    char path[64];
+    ssize_t total = 0;
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -1;
+    }
+    while ((size_t) total < len - 1
+           && (n = read(fd, buf + total, len - 1 - (size_t) total)) > 0) {
+        total += n;
+    }
+    close(fd);
+    buf[total] = '\0';
+    return total;
+}
+
+/* Splits a cmdline buffer into argv pointers (at most max). */
+static size_t cmdline_args(char *buf, ssize_t len, const char **args, size_t max)
+{
+    size_t n = 0;
+
+    for (ssize_t i = 0; i < len && n < max; ) {
+        args[n++] = buf + i;
+        i += (ssize_t) strlen(buf + i) + 1;
+    }
+    return n;
+}
+
+/* Same file?  Compares device and inode, so symlinks and relative paths agree. */
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa;
+    struct stat sb;
+
+    if (stat(a, &sa) != 0 || stat(b, &sb) != 0) {
+        return strcmp(a, b) == 0;
+    }
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static bool exe_matches(pid_t pid, const char *exe, const char **args, size_t nargs)
+{
+    char link[64];
+    char target[PATH_MAX];
+    ssize_t n;
+
+    snprintf(link, sizeof(link), "/proc/%d/exe", (int) pid);
+    n = readlink(link, target, sizeof(target) - 1);
+    if (n > 0) {
+        target[n] = '\0';
+        if (same_file(target, exe)) {
+            return true;
+        }
+    }
+    /* Interpreted programs: "python3 /path/prog ..." or argv[0] itself. */
+    for (size_t i = 0; i < nargs && i < 2; i++) {
+        if (args[i][0] == '/' && same_file(args[i], exe)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool args_match(const char **args, size_t nargs, const char *const *want)
+{
+    size_t w = 0;
+
+    if (want == NULL || want[0] == NULL) {
+        return true;
+    }
+    while (want[w] != NULL) {
+        w++;
+    }
+    for (size_t i = 0; i + w <= nargs; i++) {
+        size_t k = 0;
+
+        while (k < w && strcmp(args[i + k], want[k]) == 0) {
+            k++;
+        }
+        if (k == w) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool ra_proc_matches(pid_t pid, const struct ra_proc_match *m)
+{
+    char buf[8192];
+    const char *args[128];
+    ssize_t len;
+    size_t nargs;
+
+    if (ra_proc_state(pid) != RA_PROC_ALIVE) {
+        return false;
+    }
+    len = read_cmdline(pid, buf, sizeof(buf));
+    if (len <= 0) {
+        return false;   /* kernel thread or gone */
+    }
+    nargs = cmdline_args(buf, len, args, sizeof(args) / sizeof(args[0]));
+    return exe_matches(pid, m->exe, args, nargs) && args_match(args, nargs, m->args);
+}
+
+size_t ra_proc_find(const struct ra_proc_match *m, pid_t *pids, size_t max)
+{
+    DIR *dir = opendir("/proc");
+    struct dirent *de;
+    pid_t self = getpid();
+    size_t found = 0;
+
+    if (dir == NULL) {
+        return 0;
+    }
+    while ((de = readdir(dir)) != NULL) {
+        char *end = NULL;
+        long pid;
+
+        if (!isdigit((unsigned char) de->d_name[0])) {
+            continue;
+        }
+        pid = strtol(de->d_name, &end, 10);
+        if (*end != '\0' || pid == self) {
+            continue;
+        }
+        if (ra_proc_matches((pid_t) pid, m)) {
+            if (found < max) {
+                pids[found] = (pid_t) pid;
+            }
+            found++;
+        }
+    }
+    closedir(dir);
+    return found;
+}
+
+const char *ra_pidfile_status_str(enum ra_pidfile_status s)
+{
+    switch (s) {
+    case RA_PIDFILE_OK:        return "ok";
+    case RA_PIDFILE_MISSING:   return "missing";
+    case RA_PIDFILE_INVALID:   return "not a valid pid";
+    case RA_PIDFILE_UNTRUSTED: return "owned by an untrusted user";
+    }
+    return "unknown";
+}
+
+enum ra_pidfile_status ra_pidfile_read(const char *path, uid_t owner_uid, pid_t *pid)
+{
+    char buf[32];
+    struct stat st;
+    long long v;
+    char *end = NULL;
+    ssize_t n;
+    int fd;
+
+    *pid = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        return errno == ENOENT ? RA_PIDFILE_MISSING : RA_PIDFILE_INVALID;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return RA_PIDFILE_INVALID;
+    }
+    if (st.st_uid != 0 && st.st_uid != geteuid()
+        && (owner_uid == (uid_t) -1 || st.st_uid != owner_uid)) {
+        close(fd);
+        return RA_PIDFILE_UNTRUSTED;
+    }
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) {
+        return RA_PIDFILE_INVALID;
+    }
+    buf[n] = '\0';
+    errno = 0;
+    v = strtoll(buf, &end, 10);
+    while (*end == '\n' || *end == ' ' || *end == '\r') {
+        end++;
+    }
+    if (errno != 0 || end == buf || *end != '\0' || v <= 1 || v > INT_MAX) {
+        return RA_PIDFILE_INVALID;
+    }
+    *pid = (pid_t) v;
+    return RA_PIDFILE_OK;
+}
+
+int ra_pidfile_write(const char *path, pid_t pid)
+{
+    char tmp[PATH_MAX];
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%d\n", (int) pid);
+    int fd;
+    int rc = 0;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int) sizeof(tmp)) {
+        return -ENAMETOOLONG;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        return -errno;
+    }
+    if (write(fd, buf, (size_t) n) != n) {
+        rc = -EIO;
+    }
+    if (close(fd) != 0 && rc == 0) {
+        rc = -errno;
+    }
+    if (rc == 0 && rename(tmp, path) != 0) {
+        rc = -errno;
+    }
+    if (rc != 0) {
+        unlink(tmp);
+    }
+    return rc;
+}
+
+pid_t ra_proc_locate(const char *pid_file, uid_t owner_uid,
+                     const struct ra_proc_match *m, bool *found_by_scan)
+{
+    pid_t pid = 0;
+    pid_t pids[4];
+
+    *found_by_scan = false;
+    if (pid_file != NULL
+        && ra_pidfile_read(pid_file, owner_uid, &pid) == RA_PIDFILE_OK
+        && ra_proc_matches(pid, m)) {
+        return pid;
+    }
+    if (ra_proc_find(m, pids, 4) > 0) {
+        *found_by_scan = true;
+        return pids[0];
+    }
+    return 0;
+}
+
+bool ra_proc_wait_gone(pid_t pid, const struct ra_deadline *d)
+{
+    while (ra_proc_state(pid) == RA_PROC_ALIVE) {
+        if (!ra_deadline_sleep_ms(d, 20)) {
+            return ra_proc_state(pid) != RA_PROC_ALIVE;
+        }
+    }
+    return true;
+}

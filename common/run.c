@@ -1,0 +1,520 @@
+/* run.c: child processes without a shell, and the daemon launcher.
+ * Licence: GPL-2.0-or-later. */
+#include "config.h"
+#include "run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+#define RUN_DEFAULT_MAX_OUTPUT (64 * 1024)
+#define RUN_KILL_GRACE_MS 1000
+
+extern char **environ;
+
+int ra_user_lookup(const char *user, uid_t *uid, gid_t *gid)
+{
+    struct passwd pw;
+    struct passwd *res = NULL;
+    char buf[4096];
+
+    if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || res == NULL) {
+        return -ENOENT;
+    }
+    *uid = pw.pw_uid;
+    *gid = pw.pw_gid;
+    return 0;
+}
+
+/* Who the child becomes; resolved in the parent (getpwnam is not
+ * async-signal-safe after fork). */
+struct run_identity {
+    bool change;
+    uid_t uid;
+    gid_t gid;
+    gid_t groups[64];
+    int ngroups;
+    char home[512];
+    char user[128];
+};
+
+static int identity_resolve(const char *user, struct run_identity *id)
+{
+    struct passwd pw;
+    struct passwd *res = NULL;
+    char buf[4096];
+
+    memset(id, 0, sizeof(*id));
+    if (user == NULL || *user == '\0') {
+        return 0;
+    }
+    if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || res == NULL) {
+        return -ENOENT;
+    }
+    id->change = true;
+    id->uid = pw.pw_uid;
+    id->gid = pw.pw_gid;
+    id->ngroups = (int) (sizeof(id->groups) / sizeof(id->groups[0]));
+    if (getgrouplist(user, pw.pw_gid, id->groups, &id->ngroups) < 0) {
+        id->groups[0] = pw.pw_gid;
+        id->ngroups = 1;
+    }
+    snprintf(id->home, sizeof(id->home), "HOME=%s", pw.pw_dir);
+    snprintf(id->user, sizeof(id->user), "USER=%s", pw.pw_name);
+    return 0;
+}
+
+/* The child's environment: ours, HOME/USER of the target user, then extras.
+ * Built in the parent. */
+static char **env_build(const struct run_identity *id, const char *const *extra)
+{
+    size_t n = 0;
+    size_t m = 0;
+    size_t k = 0;
+    char **env;
+
+    while (environ[n] != NULL) {
+        n++;
+    }
+    while (extra != NULL && extra[m] != NULL) {
+        m++;
+    }
+    env = calloc(n + m + 3, sizeof(*env));
+    if (env == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (id->change && (strncmp(environ[i], "HOME=", 5) == 0
+                           || strncmp(environ[i], "USER=", 5) == 0)) {
+            continue;
+        }
+        env[k++] = environ[i];
+    }
+    if (id->change) {
+        env[k++] = (char *) id->home;
+        env[k++] = (char *) id->user;
+    }
+    for (size_t i = 0; i < m; i++) {
+        env[k++] = (char *) extra[i];
+    }
+    env[k] = NULL;
+    return env;
+}
+
+/* Closes every fd above keep (async-signal-safe enough: no allocation). */
+static void close_fds_from(int first)
+{
+    long max = sysconf(_SC_OPEN_MAX);
+
+    if (max < 0 || max > 65536) {
+        max = 65536;
+    }
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, first, ~0U, 0) == 0) {
+        return;
+    }
+#endif
+    for (int fd = first; fd < max; fd++) {
+        close(fd);
+    }
+}
+
+/* In the child: reset signals, drop privileges, chdir.  Returns errno or 0. */
+static int child_prepare(const struct run_identity *id, const char *cwd)
+{
+    sigset_t none;
+    struct sigaction dfl;
+
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++) {
+        sigaction(s, &dfl, NULL);
+    }
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (id->change) {
+        if (setgroups((size_t) id->ngroups, id->groups) != 0
+            || setgid(id->gid) != 0 || setuid(id->uid) != 0) {
+            return errno;
+        }
+    }
+    if (chdir(cwd != NULL ? cwd : "/") != 0) {
+        return errno;
+    }
+    return 0;
+}
+
+/* Writes errno to the report pipe and exits: the exec did not happen. */
+static void child_fail(int report_fd, int err)
+{
+    ssize_t ignored = write(report_fd, &err, sizeof(err));
+
+    (void) ignored;
+    _exit(127);
+}
+
+static int exec_argv(const char *const argv[], char **env)
+{
+    if (strchr(argv[0], '/') != NULL) {
+        execve(argv[0], (char *const *) argv, env);
+    } else {
+        environ = env;
+        execvp(argv[0], (char *const *) argv);
+    }
+    return errno;
+}
+
+/* Reads whatever is available on fd into buf (bounded); returns false at EOF. */
+static bool drain(int fd, char **buf, size_t *len, size_t max)
+{
+    char tmp[4096];
+    ssize_t n = read(fd, tmp, sizeof(tmp));
+
+    if (n < 0) {
+        return errno == EINTR || errno == EAGAIN;
+    }
+    if (n == 0) {
+        return false;
+    }
+    if (*len < max) {
+        size_t take = (size_t) n;
+        char *grown;
+
+        if (take > max - *len) {
+            take = max - *len;
+        }
+        grown = realloc(*buf, *len + take + 1);
+        if (grown != NULL) {
+            memcpy(grown + *len, tmp, take);
+            *len += take;
+            grown[*len] = '\0';
+            *buf = grown;
+        }
+    }
+    return true;
+}
+
+/* Kills the child's process group: SIGTERM, grace, SIGKILL; reaps it. */
+static int kill_and_reap(pid_t pid)
+{
+    int status = 0;
+    long long until;
+
+    kill(-pid, SIGTERM);
+    until = ra_now_ms() + RUN_KILL_GRACE_MS;
+    while (ra_now_ms() < until) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            kill(-pid, SIGKILL);    /* leftovers of the group */
+            return status;
+        }
+        usleep(10000);
+    }
+    kill(-pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+static void result_from_status(struct ra_run_result *res, int status)
+{
+    if (WIFEXITED(status)) {
+        res->exit_status = WEXITSTATUS(status);
+        res->term_signal = 0;
+    } else {
+        res->exit_status = -1;
+        res->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    }
+}
+
+/* Parent side: collects output until both pipes close or the time is up. */
+static int collect(pid_t pid, int out_fd, int err_fd, long limit_ms,
+                   size_t max, struct ra_run_result *res)
+{
+    struct pollfd fds[2] = { { out_fd, POLLIN, 0 }, { err_fd, POLLIN, 0 } };
+    size_t out_len = 0;
+    size_t err_len = 0;
+    long long end = ra_now_ms() + limit_ms;
+    int status = 0;
+
+    while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+        long long left = end - ra_now_ms();
+        int n;
+
+        if (left <= 0) {
+            res->timed_out = true;
+            break;
+        }
+        n = poll(fds, 2, (int) (left > 1000 ? 1000 : left));
+        if (n < 0 && errno != EINTR) {
+            break;
+        }
+        for (int i = 0; i < 2 && n > 0; i++) {
+            if (fds[i].fd >= 0 && fds[i].revents != 0) {
+                bool more = drain(fds[i].fd, i == 0 ? &res->out : &res->err,
+                                  i == 0 ? &out_len : &err_len, max);
+                if (!more) {
+                    fds[i].fd = -1;
+                }
+            }
+        }
+    }
+    if (res->timed_out) {
+        status = kill_and_reap(pid);
+    } else {
+        /* Pipes closed; the child may still run (it closed them itself). */
+        while (waitpid(pid, &status, WNOHANG) == 0) {
+            if (ra_now_ms() >= end) {
+                res->timed_out = true;
+                status = kill_and_reap(pid);
+                break;
+            }
+            usleep(2000);
+        }
+    }
+    result_from_status(res, status);
+    return 0;
+}
+
+int ra_run(const char *const argv[], const struct ra_run_opts *opts,
+           struct ra_run_result *res)
+{
+    struct run_identity id;
+    char **env = NULL;
+    int out_pipe[2] = { -1, -1 };
+    int err_pipe[2] = { -1, -1 };
+    int report[2] = { -1, -1 };
+    int child_errno = 0;
+    long limit_ms;
+    pid_t pid;
+    int rc = 0;
+
+    memset(res, 0, sizeof(*res));
+    res->out = calloc(1, 1);
+    res->err = calloc(1, 1);
+    if (res->out == NULL || res->err == NULL) {
+        rc = -ENOMEM;
+        goto done;
+    }
+    rc = identity_resolve(opts->user, &id);
+    if (rc != 0) {
+        goto done;
+    }
+    env = env_build(&id, opts->env);
+    if (env == NULL) {
+        rc = -ENOMEM;
+        goto done;
+    }
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0
+        || pipe2(report, O_CLOEXEC) != 0) {
+        rc = -errno;
+        goto done;
+    }
+    pid = fork();
+    if (pid < 0) {
+        rc = -errno;
+        goto done;
+    }
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDONLY);
+        int err;
+
+        setpgid(0, 0);
+        if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_pipe[1], 1) < 0
+            || dup2(err_pipe[1], 2) < 0) {
+            child_fail(report[1], errno);
+        }
+        if (report[1] != 3 && dup2(report[1], 3) < 0) {
+            child_fail(report[1], errno);
+        }
+        fcntl(3, F_SETFD, FD_CLOEXEC);
+        close_fds_from(4);
+        err = child_prepare(&id, opts->cwd);
+        if (err != 0) {
+            child_fail(3, err);
+        }
+        child_fail(3, exec_argv(argv, env));
+    }
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    close(report[1]);
+    out_pipe[1] = err_pipe[1] = report[1] = -1;
+
+    limit_ms = ra_deadline_cap_ms(opts->deadline, opts->timeout_ms);
+    collect(pid, out_pipe[0], err_pipe[0], limit_ms,
+            opts->max_output != 0 ? opts->max_output : RUN_DEFAULT_MAX_OUTPUT,
+            res);
+    if (read(report[0], &child_errno, sizeof(child_errno)) == sizeof(child_errno)) {
+        rc = -child_errno;
+    }
+
+done:
+    for (int i = 0; i < 2; i++) {
+        if (out_pipe[i] >= 0) {
+            close(out_pipe[i]);
+        }
+        if (err_pipe[i] >= 0) {
+            close(err_pipe[i]);
+        }
+        if (report[i] >= 0) {
+            close(report[i]);
+        }
+    }
+    free(env);
+    if (rc != 0) {
+        ra_run_result_free(res);
+    }
+    return rc;
+}
+
+void ra_run_result_free(struct ra_run_result *res)
+{
+    free(res->out);
+    free(res->err);
+    res->out = NULL;
+    res->err = NULL;
+}
+
+const char *ra_run_status_str(const struct ra_run_result *res, char *buf,
+                              size_t len)
+{
+    if (res->timed_out) {
+        snprintf(buf, len, "timed out (killed)");
+    } else if (res->term_signal != 0) {
+        snprintf(buf, len, "killed by signal %d", res->term_signal);
+    } else {
+        snprintf(buf, len, "exit %d", res->exit_status);
+    }
+    return buf;
+}
+
+/* In the intermediate child: become a session leader, fork the daemon, report
+ * its pid (or the exec's errno) and exit. */
+static void daemon_spawn(const char *const argv[], const struct ra_daemon_opts *opts,
+                         const struct run_identity *id, char **env, int report)
+{
+    int exec_pipe[2];
+    pid_t pid;
+    int err = 0;
+    int in;
+    int out;
+
+    if (setsid() < 0 || pipe2(exec_pipe, O_CLOEXEC) != 0) {
+        child_fail(report, errno);
+    }
+    pid = fork();
+    if (pid < 0) {
+        child_fail(report, errno);
+    }
+    if (pid == 0) {
+        in = open("/dev/null", O_RDONLY);
+        out = opts->log_file != NULL
+              ? open(opts->log_file, O_WRONLY | O_APPEND | O_CREAT, 0640)
+              : open("/dev/null", O_WRONLY);
+        if (in < 0 || out < 0) {
+            child_fail(exec_pipe[1], errno);
+        }
+        if (id->change && opts->log_file != NULL) {
+            if (fchown(out, id->uid, id->gid) != 0) {
+                child_fail(exec_pipe[1], errno);
+            }
+        }
+        if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0
+            || dup2(exec_pipe[1], 3) < 0) {
+            child_fail(exec_pipe[1], errno);
+        }
+        fcntl(3, F_SETFD, FD_CLOEXEC);
+        close_fds_from(4);
+        umask(027);
+        err = child_prepare(id, opts->cwd);
+        if (err != 0) {
+            child_fail(3, err);
+        }
+        child_fail(3, exec_argv(argv, env));
+    }
+    close(exec_pipe[1]);
+    if (read(exec_pipe[0], &err, sizeof(err)) == sizeof(err)) {
+        waitpid(pid, NULL, 0);
+        child_fail(report, err);
+    }
+    err = 0;
+    if (write(report, &err, sizeof(err)) != sizeof(err)
+        || write(report, &pid, sizeof(pid)) != sizeof(pid)) {
+        _exit(126);
+    }
+    _exit(0);
+}
+
+int ra_daemon_start(const char *const argv[], const struct ra_daemon_opts *opts,
+                    pid_t *pid_out)
+{
+    struct run_identity id;
+    char **env = NULL;
+    int report[2] = { -1, -1 };
+    int err = 0;
+    pid_t mid;
+    pid_t pid = 0;
+    int rc = 0;
+
+    rc = identity_resolve(opts->user, &id);
+    if (rc != 0) {
+        return rc;
+    }
+    env = env_build(&id, opts->env);
+    if (env == NULL) {
+        return -ENOMEM;
+    }
+    if (pipe2(report, O_CLOEXEC) != 0) {
+        rc = -errno;
+        goto done;
+    }
+    mid = fork();
+    if (mid < 0) {
+        rc = -errno;
+        goto done;
+    }
+    if (mid == 0) {
+        close(report[0]);
+        daemon_spawn(argv, opts, &id, env, report[1]);
+    }
+    close(report[1]);
+    report[1] = -1;
+    waitpid(mid, NULL, 0);
+    if (read(report[0], &err, sizeof(err)) != sizeof(err)) {
+        rc = -EIO;
+        goto done;
+    }
+    if (err != 0) {
+        rc = -err;
+        goto done;
+    }
+    if (read(report[0], &pid, sizeof(pid)) != sizeof(pid)) {
+        rc = -EIO;
+        goto done;
+    }
+    *pid_out = pid;
+    if (opts->pid_file != NULL) {
+        rc = ra_pidfile_write(opts->pid_file, pid);
+    }
+
+done:
+    if (report[0] >= 0) {
+        close(report[0]);
+    }
+    if (report[1] >= 0) {
+        close(report[1]);
+    }
+    free(env);
+    return rc;
+}
