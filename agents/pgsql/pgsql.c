@@ -1,0 +1,1510 @@
+/* pgsql.c: ocf:ctfreak:pgsql, the promotable PostgreSQL streaming
+ * replication agent (actions).  Licence: GPL-2.0-or-later. */
+#include "config.h"
+#include "pgsql.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "attr.h"
+#include "deadline.h"
+#include "log.h"
+#include "pg.h"
+#include "proc.h"
+#include "ra.h"
+#include "run.h"
+
+extern const char pgsql_metadata[];
+extern const struct ra_param_def pgsql_params[];
+
+#define SCORE_PRIMARY "1001"
+#define SCORE_BEST 1000
+#define SCORE_NOT_READY "-1"
+#define SCORE_GONE "-1000"
+
+/* What one libpq round trip tells about the local instance. */
+struct pg_status {
+    bool primary;
+    unsigned tli;
+    uint64_t lsn;               /* primary: current; standby: received/replayed */
+    uint64_t replay;            /* standby: replayed */
+    char receiver[32];          /* WAL receiver status, "" when none */
+    long long lag;              /* standby: bytes behind the sender, -1 unknown */
+    char conninfo[1024];        /* primary_conninfo */
+    char ssn[512];              /* synchronous_standby_names */
+};
+
+enum pg_state {
+    PG_ERROR,                   /* cannot tell: reason printed */
+    PG_STOPPED,                 /* cleanly shut down (or never started) */
+    PG_CRASHED_PRIMARY,
+    PG_CRASHED_STANDBY,
+    PG_NOT_READY,               /* postmaster alive, no connection */
+    PG_PRIMARY,
+    PG_STANDBY,
+};
+
+static const char *pg_state_str(enum pg_state s)
+{
+    switch (s) {
+    case PG_ERROR:           return "unknown";
+    case PG_STOPPED:         return "stopped";
+    case PG_CRASHED_PRIMARY: return "crashed primary";
+    case PG_CRASHED_STANDBY: return "crashed standby";
+    case PG_NOT_READY:       return "not accepting connections";
+    case PG_PRIMARY:         return "primary";
+    case PG_STANDBY:         return "standby";
+    }
+    return "?";
+}
+
+static const char status_sql[] =
+    "SELECT pg_is_in_recovery(),"
+    " CASE WHEN pg_is_in_recovery() THEN greatest("
+    "   (SELECT received_tli FROM pg_stat_wal_receiver WHERE received_tli > 0),"
+    "   (SELECT timeline_id FROM pg_control_checkpoint()),"
+    "   (SELECT min_recovery_end_timeline FROM pg_control_recovery()))"
+    "  ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))"
+    "       ::bit(32)::int END,"
+    " CASE WHEN pg_is_in_recovery()"
+    "  THEN greatest(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())"
+    "  ELSE pg_current_wal_lsn() END,"
+    " coalesce(pg_last_wal_replay_lsn(), '0/0'),"
+    " coalesce((SELECT status FROM pg_stat_wal_receiver), ''),"
+    " coalesce((SELECT greatest(pg_wal_lsn_diff(latest_end_lsn, flushed_lsn), 0)"
+    "           ::bigint FROM pg_stat_wal_receiver), -1),"
+    " current_setting('primary_conninfo'),"
+    " current_setting('synchronous_standby_names')";
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static void attr_name(const struct pg_inst *pg, const char *what, char *buf,
+                      size_t len)
+{
+    snprintf(buf, len, "%s-%s", pg->base, what);
+}
+
+/* Node attributes are informative: a failure is logged, never fatal. */
+static void attr_show(struct pg_inst *pg, const char *node, const char *what,
+                      const char *value)
+{
+    char name[192];
+
+    attr_name(pg, what, name, sizeof(name));
+    if (value != NULL) {
+        (void) ra_attr_set(pg->ctx, RA_ATTR_TRANSIENT, name, node, value);
+    } else {
+        (void) ra_attr_del(pg->ctx, RA_ATTR_TRANSIENT, name, node);
+    }
+}
+
+static int priv_set(struct pg_inst *pg, const char *node, const char *what,
+                    const char *value)
+{
+    char name[192];
+
+    attr_name(pg, what, name, sizeof(name));
+    return value != NULL
+           ? ra_attr_set(pg->ctx, RA_ATTR_PRIVATE, name, node, value)
+           : ra_attr_del(pg->ctx, RA_ATTR_PRIVATE, name, node);
+}
+
+static char *priv_get(struct pg_inst *pg, const char *node, const char *what)
+{
+    char name[192];
+    char *v = NULL;
+
+    attr_name(pg, what, name, sizeof(name));
+    if (ra_attr_get(pg->ctx, RA_ATTR_PRIVATE, name, node, &v) != 0) {
+        return NULL;
+    }
+    return v;
+}
+
+static void score_set(struct pg_inst *pg, const char *node, const char *score)
+{
+    if (ra_attr_set(pg->ctx, RA_ATTR_PROMOTION, "", node, score) != 0) {
+        ra_log_warn("cannot set the promotion score | node=%s score=%s",
+                    node != NULL ? node : pg->ctx->node, score);
+    }
+}
+
+/* Is word in the blank-separated list of an environment variable? */
+static bool env_list_has(const char *var, const char *word)
+{
+    const char *s = getenv(var);
+    size_t wl = strlen(word);
+
+    while (s != NULL && *s != '\0') {
+        size_t n;
+
+        s += strspn(s, " \t");
+        n = strcspn(s, " \t");
+        if (n == wl && n > 0 && strncmp(s, word, n) == 0) {
+            return true;
+        }
+        s += n;
+    }
+    return false;
+}
+
+/* First word of a notify list (NULL when empty), copied into buf. */
+static const char *env_list_first(const char *var, char *buf, size_t len)
+{
+    const char *s = getenv(var);
+    size_t n;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    s += strspn(s, " \t");
+    n = strcspn(s, " \t");
+    if (n == 0) {
+        return NULL;
+    }
+    snprintf(buf, len, "%.*s", (int) n, s);
+    return buf;
+}
+
+/* Notify lists exist under the new and the old role names. */
+static const char *notify_var(const char *list)
+{
+    static const char *const names[][3] = {
+        { "promoted", "OCF_RESKEY_CRM_meta_notify_promoted_uname",
+          "OCF_RESKEY_CRM_meta_notify_master_uname" },
+        { "unpromoted", "OCF_RESKEY_CRM_meta_notify_unpromoted_uname",
+          "OCF_RESKEY_CRM_meta_notify_slave_uname" },
+    };
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(list, names[i][0]) == 0) {
+            return getenv(names[i][1]) != NULL ? names[i][1] : names[i][2];
+        }
+    }
+    return NULL;
+}
+
+static const char *synchronous_mode(const struct pg_inst *pg)
+{
+    return ra_param(pg->ctx, "synchronous");
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+static int status_query(struct pg_inst *pg, PGconn *conn, struct pg_status *st,
+                        char *err, size_t errlen)
+{
+    PGresult *res = pgi_exec(pg, conn, status_sql, 0, NULL, err, errlen);
+    int rc = -1;
+
+    memset(st, 0, sizeof(*st));
+    if (res == NULL) {
+        return -1;
+    }
+    if (PQntuples(res) != 1 || PQnfields(res) != 8) {
+        snprintf(err, errlen, "unexpected answer to the status query");
+        goto done;
+    }
+    st->primary = strcmp(PQgetvalue(res, 0, 0), "f") == 0;
+    if (sscanf(PQgetvalue(res, 0, 1), "%u", &st->tli) != 1) {
+        st->tli = 0;
+    }
+    if (pgi_lsn_parse(PQgetvalue(res, 0, 2), &st->lsn) != 0) {
+        st->lsn = 0;
+    }
+    if (pgi_lsn_parse(PQgetvalue(res, 0, 3), &st->replay) != 0) {
+        st->replay = 0;
+    }
+    snprintf(st->receiver, sizeof(st->receiver), "%s", PQgetvalue(res, 0, 4));
+    st->lag = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+    snprintf(st->conninfo, sizeof(st->conninfo), "%s", PQgetvalue(res, 0, 6));
+    snprintf(st->ssn, sizeof(st->ssn), "%s", PQgetvalue(res, 0, 7));
+    rc = 0;
+done:
+    PQclear(res);
+    return rc;
+}
+
+/* Decides the state of a server that accepts no connection. */
+static enum pg_state state_from_disk(struct pg_inst *pg, struct pg_control *cd,
+                                     const char *conn_err)
+{
+    bool stale = false;
+    pid_t pid = pgi_postmaster(pg, &stale);
+
+    if (pid > 0) {
+        ra_log_info("postmaster %d is alive but refuses connections: %s",
+                    (int) pid, conn_err);
+        return PG_NOT_READY;
+    }
+    if (pgi_exists(pg, "backup_label") && !pgi_exists(pg, "postmaster.pid")) {
+        /* A fresh base backup, never started: its control file still says
+         * "in production". */
+        memset(cd, 0, sizeof(*cd));
+        return PG_STOPPED;
+    }
+    if (pgi_controldata(pg, cd) != 0) {
+        ra_exit_reason("cannot read the control file of %s", pg->datadir);
+        return PG_ERROR;
+    }
+    if (strcmp(cd->state, "shut down") == 0
+        || strcmp(cd->state, "shut down in recovery") == 0) {
+        return PG_STOPPED;
+    }
+    if (strcmp(cd->state, "in production") == 0) {
+        return PG_CRASHED_PRIMARY;
+    }
+    /* in archive recovery, in crash recovery, starting up, shutting down. */
+    return PG_CRASHED_STANDBY;
+}
+
+/* One connection, one query: the state of the instance.  conn is left open
+ * for the caller when out_conn is not NULL and the server is up. */
+static enum pg_state instance_state(struct pg_inst *pg, struct pg_status *st,
+                                    struct pg_control *cd, PGconn **out_conn)
+{
+    char err[512] = "";
+    PGconn *conn = pgi_connect(pg, err, sizeof(err));
+    enum pg_state s;
+
+    memset(st, 0, sizeof(*st));
+    memset(cd, 0, sizeof(*cd));
+    if (out_conn != NULL) {
+        *out_conn = NULL;
+    }
+    if (conn == NULL) {
+        return state_from_disk(pg, cd, err);
+    }
+    if (status_query(pg, conn, st, err, sizeof(err)) != 0) {
+        ra_exit_reason("status query failed: %s", err);
+        PQfinish(conn);
+        return PG_ERROR;
+    }
+    s = st->primary ? PG_PRIMARY : PG_STANDBY;
+    if (out_conn != NULL) {
+        *out_conn = conn;
+    } else {
+        PQfinish(conn);
+    }
+    return s;
+}
+
+static bool installed(struct pg_inst *pg, char *why, size_t len)
+{
+    struct stat sb;
+
+    if (access(pg->postgres, X_OK) != 0) {
+        snprintf(why, len, "%s is not executable", pg->postgres);
+        return false;
+    }
+    if (stat(pg->datadir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        snprintf(why, len, "data directory %s does not exist", pg->datadir);
+        return false;
+    }
+    return true;
+}
+
+/* ---- attributes shown in crm_mon -A ------------------------------------ */
+
+static void show_local(struct pg_inst *pg, const struct pg_status *st)
+{
+    char buf[32];
+
+    attr_show(pg, NULL, "role", st->primary ? "primary" : "standby");
+    snprintf(buf, sizeof(buf), "%u", st->tli);
+    attr_show(pg, NULL, "timeline", buf);
+    pgi_lsn_format(st->lsn, buf, sizeof(buf));
+    attr_show(pg, NULL, "lsn", buf);
+    if (st->primary) {
+        attr_show(pg, NULL, "receiver", NULL);
+        attr_show(pg, NULL, "sync", "primary");
+        attr_show(pg, NULL, "lag", "0");
+    } else {
+        attr_show(pg, NULL, "receiver", st->receiver[0] != '\0' ? st->receiver
+                                                                 : "none");
+    }
+}
+
+static void show_stopped(struct pg_inst *pg)
+{
+    static const char *const names[] = { "role", "timeline", "lsn", "receiver",
+                                         "sync", "lag", NULL };
+
+    for (size_t i = 0; names[i] != NULL; i++) {
+        attr_show(pg, NULL, names[i], NULL);
+    }
+}
+
+/* ---- the primary's view of its standbys -------------------------------- */
+
+struct standby_row {
+    char name[128];
+    char state[32];
+    char sync[16];
+    long long lag;
+};
+
+static const char standbys_sql[] =
+    "SELECT application_name, state, sync_state,"
+    " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn), -1)::bigint"
+    " FROM pg_stat_replication"
+    " WHERE application_name NOT IN ('', 'walreceiver', 'pg_basebackup',"
+    "                                'pg_receivewal')"
+    " ORDER BY state = 'streaming' DESC, flush_lsn DESC NULLS LAST,"
+    "          application_name";
+
+/* The standbys this primary has seen, one name a line in a state file: a
+ * standby that is gone gets a negative score without asking the cluster. */
+static size_t known_read(struct pg_inst *pg, char names[][128], size_t max)
+{
+    char path[PATH_MAX];
+    char line[160];
+    size_t n = 0;
+    FILE *f;
+
+    if (ra_state_path(pg->ctx, "standbys", path, sizeof(path)) != 0
+        || (f = fopen(path, "re")) == NULL) {
+        return 0;
+    }
+    while (n < max && fgets(line, sizeof(line), f) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0] != '\0') {
+            snprintf(names[n++], 128, "%.127s", line);
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+static void known_write(struct pg_inst *pg, char names[][128], size_t n)
+{
+    char path[PATH_MAX];
+    char tmp[PATH_MAX + 8];
+    FILE *f;
+
+    if (ra_state_path(pg->ctx, "standbys", path, sizeof(path)) != 0) {
+        return;
+    }
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "we");
+    if (f == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%s\n", names[i]);
+    }
+    if (fclose(f) == 0) {
+        (void) rename(tmp, path);
+    }
+}
+
+static void known_reset(struct pg_inst *pg)
+{
+    char path[PATH_MAX];
+
+    if (ra_state_path(pg->ctx, "standbys", path, sizeof(path)) == 0) {
+        unlink(path);
+    }
+}
+
+/* Sets synchronous_standby_names when it differs (ALTER SYSTEM + reload). */
+static void ssn_apply(struct pg_inst *pg, PGconn *conn, const char *current,
+                      const char *want)
+{
+    char err[256];
+    char *lit;
+    char *sql = NULL;
+    PGresult *res;
+
+    if (strcmp(current, want) == 0) {
+        return;
+    }
+    lit = PQescapeLiteral(conn, want, strlen(want));
+    if (lit == NULL || asprintf(&sql, "ALTER SYSTEM SET synchronous_standby_names"
+                                " = %s", lit) < 0) {
+        PQfreemem(lit);
+        return;
+    }
+    res = pgi_exec(pg, conn, sql, 0, NULL, err, sizeof(err));
+    if (res != NULL) {
+        PQclear(res);
+        res = pgi_exec(pg, conn, "SELECT pg_reload_conf()", 0, NULL, err,
+                       sizeof(err));
+    }
+    if (res == NULL) {
+        ra_log_err("cannot set synchronous_standby_names: %s", err);
+    } else {
+        ra_log_notice("synchronous_standby_names changed | from='%s' to='%s'",
+                      current, want);
+        PQclear(res);
+    }
+    PQfreemem(lit);
+    free(sql);
+}
+
+/* Physical slot name of a node: lower-case alphanumerics and "_". */
+static void slot_name(const char *node, char *buf, size_t len)
+{
+    size_t o = 0;
+
+    for (; *node != '\0' && o + 1 < len; node++) {
+        char c = *node;
+
+        buf[o++] = ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) ? c
+                   : (c >= 'A' && c <= 'Z') ? (char) (c - 'A' + 'a') : '_';
+    }
+    buf[o] = '\0';
+}
+
+static void slots_ensure(struct pg_inst *pg, PGconn *conn, char known[][128],
+                         size_t nknown)
+{
+    static const char sql[] =
+        "SELECT pg_create_physical_replication_slot($1, true)"
+        " WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots"
+        "                   WHERE slot_name = $1)";
+    char err[256];
+
+    for (size_t i = 0; i < nknown; i++) {
+        char slot[128];
+        const char *params[1] = { slot };
+        PGresult *res;
+
+        slot_name(known[i], slot, sizeof(slot));
+        res = pgi_exec(pg, conn, sql, 1, params, err, sizeof(err));
+        if (res == NULL) {
+            ra_log_warn("cannot create replication slot %s: %s", slot, err);
+        } else {
+            PQclear(res);
+        }
+    }
+}
+
+/* Scores, sync state and lag of every standby, from pg_stat_replication.
+ * Returns how many standbys stream. */
+static int primary_check_standbys(struct pg_inst *pg, PGconn *conn,
+                                  const struct pg_status *st)
+{
+    enum { MAXN = 32 };
+    char known[MAXN][128];
+    size_t nknown = known_read(pg, known, MAXN);
+    size_t nknown_before = nknown;
+    const char *mode = synchronous_mode(pg);
+    bool sync = strcmp(mode, "off") != 0;
+    long long maxlag = ra_param_int(pg->ctx, "maxlag");
+    char err[256];
+    char healthy[1024] = "";
+    char want[1100];
+    PGresult *res;
+    int streaming = 0;
+    int rank = 0;
+
+    res = pgi_exec(pg, conn, standbys_sql, 0, NULL, err, sizeof(err));
+    if (res == NULL) {
+        ra_log_err("cannot read pg_stat_replication: %s", err);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        struct standby_row r;
+        char score[16];
+        char lag[24];
+        bool seen = false;
+
+        snprintf(r.name, sizeof(r.name), "%s", PQgetvalue(res, i, 0));
+        snprintf(r.state, sizeof(r.state), "%s", PQgetvalue(res, i, 1));
+        snprintf(r.sync, sizeof(r.sync), "%s", PQgetvalue(res, i, 2));
+        r.lag = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+        if (strcmp(r.name, pg->ctx->node) == 0) {
+            continue;
+        }
+        for (size_t k = 0; k < nknown; k++) {
+            seen = seen || strcmp(known[k], r.name) == 0;
+        }
+        if (!seen && nknown < MAXN) {
+            snprintf(known[nknown++], 128, "%s", r.name);
+        }
+        if (strcmp(r.state, "streaming") != 0) {
+            snprintf(score, sizeof(score), "%s", SCORE_NOT_READY);
+        } else if (maxlag > 0 && r.lag > maxlag) {
+            snprintf(score, sizeof(score), "%s", SCORE_NOT_READY);
+            ra_log_repeat(NULL, LOG_INFO, "%s lags %lld bytes (maxlag %lld)",
+                          r.name, r.lag, maxlag);
+        } else {
+            streaming++;
+            if (healthy[0] != '\0') {
+                strncat(healthy, ", ", sizeof(healthy) - strlen(healthy) - 1);
+            }
+            strncat(healthy, "\"", sizeof(healthy) - strlen(healthy) - 1);
+            strncat(healthy, r.name, sizeof(healthy) - strlen(healthy) - 1);
+            strncat(healthy, "\"", sizeof(healthy) - strlen(healthy) - 1);
+            if (sync && strcmp(r.sync, "sync") != 0
+                && strcmp(r.sync, "quorum") != 0) {
+                /* Not known to hold every commit yet. */
+                snprintf(score, sizeof(score), "%s", SCORE_NOT_READY);
+            } else {
+                snprintf(score, sizeof(score), "%d", SCORE_BEST - 10 * rank++);
+            }
+        }
+        score_set(pg, r.name, score);
+        attr_show(pg, r.name, "sync", r.sync);
+        snprintf(lag, sizeof(lag), "%lld", r.lag);
+        attr_show(pg, r.name, "lag", lag);
+    }
+    /* Known standbys without a row are not connected. */
+    for (size_t k = 0; k < nknown; k++) {
+        bool connected = false;
+
+        for (int i = 0; i < PQntuples(res); i++) {
+            connected = connected || strcmp(PQgetvalue(res, i, 0), known[k]) == 0;
+        }
+        if (!connected) {
+            score_set(pg, known[k], SCORE_GONE);
+            attr_show(pg, known[k], "sync", "disconnected");
+        }
+    }
+    PQclear(res);
+    if (nknown != nknown_before) {
+        known_write(pg, known, nknown);
+    }
+    score_set(pg, NULL, SCORE_PRIMARY);
+
+    /* Scores are lowered above before a standby leaves the sync set here. */
+    if (strcmp(mode, "on") == 0) {
+        if (healthy[0] != '\0') {
+            snprintf(want, sizeof(want), "ANY 1 (%s)", healthy);
+        } else {
+            want[0] = '\0';
+        }
+        ssn_apply(pg, conn, st->ssn, want);
+    } else if (strcmp(mode, "strict") == 0) {
+        ssn_apply(pg, conn, st->ssn, "ANY 1 (*)");
+    }
+    if (ra_param_bool(pg->ctx, "slots")) {
+        slots_ensure(pg, conn, known, nknown);
+    }
+    return streaming;
+}
+
+/* ---- timelines --------------------------------------------------------- */
+
+enum tl_verdict { TL_UNKNOWN, TL_OK, TL_DIVERGED };
+
+static enum tl_verdict timeline_check(struct pg_inst *pg, const char *conninfo,
+                                      unsigned tli, uint64_t lsn, char *why,
+                                      size_t whylen)
+{
+    struct pg_primary_view v;
+    char err[256];
+    enum tl_verdict verdict;
+
+    if (conninfo == NULL || conninfo[0] == '\0') {
+        snprintf(why, whylen, "no primary_conninfo");
+        return TL_UNKNOWN;
+    }
+    if (pgi_primary_view(pg, conninfo, &v, err, sizeof(err)) != 0) {
+        snprintf(why, whylen, "primary not reachable: %.200s", err);
+        return TL_UNKNOWN;
+    }
+    verdict = pgi_diverged(&v, tli, lsn, why, whylen) ? TL_DIVERGED : TL_OK;
+    pgi_primary_view_free(&v);
+    return verdict;
+}
+
+/* ---- monitor ----------------------------------------------------------- */
+
+static int monitor_primary(struct pg_inst *pg, PGconn *conn,
+                           const struct pg_status *st)
+{
+    int streaming = primary_check_standbys(pg, conn, st);
+    char path[PATH_MAX];
+
+    show_local(pg, st);
+    (void) ra_state_path(pg->ctx, "degraded", path, sizeof(path));
+    if (streaming == 0) {
+        ra_log_repeat(path, LOG_WARNING, "primary without a streaming standby");
+        return OCF_DEGRADED_PROMOTED;
+    }
+    ra_log_repeat_clear(path);
+    return OCF_RUNNING_PROMOTED;
+}
+
+static int monitor_standby(struct pg_inst *pg, const struct pg_status *st)
+{
+    long long maxlag = ra_param_int(pg->ctx, "maxlag");
+    char path[PATH_MAX];
+    char why[256];
+
+    show_local(pg, st);
+    (void) ra_state_path(pg->ctx, "degraded", path, sizeof(path));
+    if (strcmp(st->receiver, "streaming") != 0) {
+        /* Only off the steady path: ask the primary about timelines. */
+        if (timeline_check(pg, st->conninfo, st->tli, st->replay, why,
+                           sizeof(why)) == TL_DIVERGED) {
+            ra_exit_reason("standby diverged from the primary: %s; rebuild it "
+                           "or enable rewind", why);
+            return OCF_ERR_GENERIC;
+        }
+        ra_log_repeat(path, LOG_WARNING, "standby not streaming | receiver=%s",
+                      st->receiver[0] != '\0' ? st->receiver : "none");
+        return OCF_DEGRADED;
+    }
+    if (maxlag > 0 && st->lag > maxlag) {
+        ra_log_repeat(path, LOG_WARNING, "standby lags beyond maxlag | lag=%lld "
+                      "maxlag=%lld", st->lag, maxlag);
+        return OCF_DEGRADED;
+    }
+    ra_log_repeat_clear(path);
+    return OCF_SUCCESS;
+}
+
+static int state_to_ocf(enum pg_state s)
+{
+    switch (s) {
+    case PG_STOPPED:
+        return OCF_NOT_RUNNING;
+    case PG_CRASHED_PRIMARY:
+        ra_exit_reason("primary crashed: not running and not shut down cleanly");
+        return OCF_FAILED_PROMOTED;
+    case PG_CRASHED_STANDBY:
+        ra_exit_reason("standby crashed: not running and not shut down cleanly");
+        return OCF_ERR_GENERIC;
+    case PG_NOT_READY:
+        ra_exit_reason("postmaster running but not accepting connections");
+        return OCF_ERR_GENERIC;
+    case PG_ERROR:
+    default:
+        return OCF_ERR_GENERIC;
+    }
+}
+
+static int pgsql_monitor(struct ra_ctx *ctx)
+{
+    struct pg_inst pg;
+    struct pg_status st;
+    struct pg_control cd;
+    PGconn *conn = NULL;
+    enum pg_state s;
+    char why[PATH_MAX + 64];
+    int rc = pgi_init(&pg, ctx);
+
+    if (rc != OCF_SUCCESS) {
+        return ctx->is_probe ? OCF_NOT_RUNNING : rc;
+    }
+    if (!installed(&pg, why, sizeof(why))) {
+        if (ctx->is_probe) {
+            return OCF_NOT_RUNNING;
+        }
+        ra_exit_reason("%s", why);
+        return OCF_ERR_INSTALLED;
+    }
+    s = instance_state(&pg, &st, &cd, &conn);
+    if (s == PG_PRIMARY) {
+        rc = monitor_primary(&pg, conn, &st);
+    } else if (s == PG_STANDBY) {
+        rc = monitor_standby(&pg, &st);
+    } else {
+        rc = state_to_ocf(s);
+    }
+    if (conn != NULL) {
+        PQfinish(conn);
+    }
+    return rc;
+}
+
+/* ---- start ------------------------------------------------------------- */
+
+/* Before a start: a crashed or diverged ex-primary never comes back as a
+ * primary; returns an OCF code. */
+static int rejoin_check(struct pg_inst *pg, enum pg_state s,
+                        struct pg_control *cd)
+{
+    char *conninfo = pgi_setting(pg, "primary_conninfo");
+    struct pg_primary_view v;
+    char err[256];
+    char why[256];
+    unsigned tli;
+    uint64_t lsn;
+    int rc = OCF_SUCCESS;
+
+    if (conninfo == NULL || conninfo[0] == '\0') {
+        ra_log_info("no primary_conninfo: no timeline check before start");
+        goto done;
+    }
+    if (pgi_primary_view(pg, conninfo, &v, err, sizeof(err)) != 0) {
+        ra_log_info("no timeline check before start: primary not reachable: %s",
+                    err);
+        goto done;
+    }
+    pgi_primary_view_free(&v);
+    if (s == PG_CRASHED_PRIMARY) {
+        /* Find the true end of the local WAL: crash recovery in single-user
+         * mode (no connection accepted, no new timeline). */
+        char sig[PATH_MAX];
+
+        ra_log_notice("crashed ex-primary: crash recovery before rejoining");
+        pgi_path(pg, "standby.signal", sig, sizeof(sig));
+        (void) unlink(sig);
+        if (pgi_crash_recovery(pg) != 0 || pgi_controldata(pg, cd) != 0) {
+            ra_exit_reason("crash recovery of the ex-primary failed; see the "
+                           "PostgreSQL log");
+            rc = OCF_ERR_GENERIC;
+            goto done;
+        }
+    }
+    if (cd->state[0] == '\0') {
+        goto done;              /* a fresh base backup */
+    }
+    tli = cd->tli > cd->minrec_tli ? cd->tli : cd->minrec_tli;
+    lsn = cd->minrec > cd->ckpt ? cd->minrec : cd->ckpt;
+    if (strcmp(cd->state, "shut down") == 0) {
+        lsn = cd->ckpt + 1;     /* its shutdown checkpoint record */
+    }
+    if (timeline_check(pg, conninfo, tli, lsn, why, sizeof(why)) != TL_DIVERGED) {
+        goto done;
+    }
+    if (!ra_param_bool(pg->ctx, "rewind")) {
+        ra_exit_reason("timeline diverged from the primary (%s): run pg_rewind "
+                       "or rebuild this standby with pg_basebackup, or set "
+                       "rewind=true", why);
+        rc = OCF_ERR_GENERIC;
+        goto done;
+    }
+    ra_log_notice("timeline diverged from the primary (%s): pg_rewind", why);
+    if (pgi_rewind(pg, conninfo) != 0) {
+        ra_exit_reason("pg_rewind failed; rebuild this standby with "
+                       "pg_basebackup");
+        rc = OCF_ERR_GENERIC;
+    }
+done:
+    free(conninfo);
+    return rc;
+}
+
+/* Waits until the launched server accepts connections as a standby. */
+static int start_wait(struct pg_inst *pg)
+{
+    struct pg_status st;
+    struct pg_control cd;
+    enum pg_state s;
+
+    for (;;) {
+        s = instance_state(pg, &st, &cd, NULL);
+        if (s == PG_STANDBY) {
+            show_local(pg, &st);
+            return OCF_SUCCESS;
+        }
+        if (s == PG_PRIMARY) {
+            ra_exit_reason("started as a primary although standby.signal exists");
+            return OCF_ERR_GENERIC;
+        }
+        if (s != PG_NOT_READY) {
+            ra_exit_reason("postgres exited during start (%s); see the "
+                           "PostgreSQL log", pg_state_str(s));
+            return OCF_ERR_GENERIC;
+        }
+        if (!ra_deadline_sleep_ms(&pg->ctx->deadline, 100)) {
+            ra_exit_reason("not accepting connections before the start timeout");
+            return OCF_ERR_GENERIC;
+        }
+    }
+}
+
+static int meta_check(void)
+{
+    long pmax = ra_meta_promoted_max();
+
+    if (getenv("OCF_RESKEY_CRM_meta_clone_max") == NULL && pmax < 0) {
+        return OCF_SUCCESS;     /* not run by a cluster: nothing to check */
+    }
+    if (pmax != 1) {
+        ra_exit_reason("the resource must be promotable with promoted-max=1");
+        return OCF_ERR_CONFIGURED;
+    }
+    if (!ra_meta_notify()) {
+        ra_exit_reason("the resource must have notify=true");
+        return OCF_ERR_CONFIGURED;
+    }
+    return OCF_SUCCESS;
+}
+
+static int start_standby(struct pg_inst *pg)
+{
+    struct pg_status st;
+    struct pg_control cd;
+    enum pg_state s = instance_state(pg, &st, &cd, NULL);
+    char pidfile[PATH_MAX];
+    bool was_primary;
+    bool stale = false;
+    int rc;
+
+    switch (s) {
+    case PG_STANDBY:
+        ra_log_info("already running as a standby");
+        show_local(pg, &st);
+        return OCF_SUCCESS;
+    case PG_PRIMARY:
+        ra_exit_reason("running as a primary: a start must leave a standby");
+        return OCF_ERR_GENERIC;
+    case PG_NOT_READY:
+        return start_wait(pg);
+    case PG_ERROR:
+        return OCF_ERR_GENERIC;
+    default:
+        break;
+    }
+    was_primary = s == PG_CRASHED_PRIMARY || strcmp(cd.state, "shut down") == 0;
+    rc = rejoin_check(pg, s, &cd);
+    if (rc != OCF_SUCCESS) {
+        return rc;
+    }
+    /* A postmaster.pid naming a dead (or zombie) postmaster would make
+     * postgres refuse to start. */
+    (void) pgi_postmaster(pg, &stale);
+    if (stale) {
+        pgi_path(pg, "postmaster.pid", pidfile, sizeof(pidfile));
+        ra_log_notice("removing stale %s", pidfile);
+        (void) unlink(pidfile);
+    }
+    if (pgi_standby_signal_write(pg) != 0) {
+        ra_exit_reason("cannot write standby.signal in %s", pg->datadir);
+        return OCF_ERR_GENERIC;
+    }
+    rc = pgi_server_launch(pg);
+    if (rc != 0) {
+        ra_exit_reason("cannot launch %s: %s", pg->postgres, strerror(-rc));
+        return OCF_ERR_GENERIC;
+    }
+    rc = start_wait(pg);
+    if (rc == OCF_SUCCESS && was_primary) {
+        /* Cold start of a whole cluster: no primary sets scores yet; the
+         * ex-primary is a candidate (the election still compares LSNs). */
+        char *score = NULL;
+
+        if (ra_attr_get(pg->ctx, RA_ATTR_PROMOTION, "", NULL, &score) == 0
+            && score == NULL) {
+            score_set(pg, NULL, "1");
+        }
+        free(score);
+    }
+    return rc;
+}
+
+static int pgsql_start(struct ra_ctx *ctx)
+{
+    struct pg_inst pg;
+    char why[PATH_MAX + 64];
+    int rc = pgi_init(&pg, ctx);
+
+    if (rc != OCF_SUCCESS) {
+        return rc;
+    }
+    if (!installed(&pg, why, sizeof(why))) {
+        ra_exit_reason("%s", why);
+        return OCF_ERR_INSTALLED;
+    }
+    rc = meta_check();
+    if (rc != OCF_SUCCESS) {
+        return rc;
+    }
+    ra_attr_cache_reset(ctx);
+    return start_standby(&pg);
+}
+
+/* ---- stop -------------------------------------------------------------- */
+
+static int stop_server(struct pg_inst *pg)
+{
+    bool stale = false;
+    pid_t pid = pgi_postmaster(pg, &stale);
+
+    if (pid == 0) {
+        if (stale) {
+            ra_log_info("postmaster.pid names a dead postmaster: already stopped");
+        }
+        return OCF_SUCCESS;
+    }
+    if (!pgi_server_stop(pg, pid)) {
+        ra_exit_reason("postmaster %d did not stop before the timeout", (int) pid);
+        return OCF_ERR_GENERIC;
+    }
+    ra_log_info("stopped | pid=%d", (int) pid);
+    return OCF_SUCCESS;
+}
+
+static int pgsql_stop(struct ra_ctx *ctx)
+{
+    struct pg_inst pg;
+    char why[PATH_MAX + 64];
+    int rc = pgi_init(&pg, ctx);
+
+    if (rc != OCF_SUCCESS) {
+        return rc;
+    }
+    if (!installed(&pg, why, sizeof(why))) {
+        ra_log_info("%s: nothing to stop", why);
+        return OCF_SUCCESS;
+    }
+    rc = stop_server(&pg);
+    if (rc == OCF_SUCCESS) {
+        show_stopped(&pg);
+        ra_attr_cache_reset(ctx);
+        known_reset(&pg);
+    }
+    return rc;
+}
+
+/* ---- promote ----------------------------------------------------------- */
+
+/* "tli:lsnhex" published in the pre-promote notification. */
+static int location_parse(const char *s, unsigned *tli, uint64_t *lsn)
+{
+    char l[32];
+
+    if (s == NULL || sscanf(s, "%u:%31s", tli, l) != 2) {
+        return -EINVAL;
+    }
+    return pgi_lsn_parse(l, lsn);
+}
+
+/* Compares the local location with the other candidates of the election.
+ * Returns NULL or (malloc'd) the name of a node that is ahead. */
+static char *election_better(struct pg_inst *pg, const struct pg_status *st,
+                             const char *nodes)
+{
+    char *list = strdup(nodes);
+    char *save = NULL;
+    char *better = NULL;
+    unsigned best_tli = st->tli;
+    uint64_t best_lsn = st->lsn;
+
+    for (char *n = list != NULL ? strtok_r(list, " ", &save) : NULL; n != NULL;
+         n = strtok_r(NULL, " ", &save)) {
+        struct ra_deadline wait;
+        char *loc = NULL;
+        unsigned tli;
+        uint64_t lsn;
+
+        if (strcmp(n, pg->ctx->node) == 0) {
+            continue;
+        }
+        /* Attributes of other nodes arrive asynchronously. */
+        ra_deadline_init(&wait, ra_deadline_cap_ms(&pg->ctx->deadline, 5000));
+        while ((loc = priv_get(pg, n, "lsn-location")) == NULL
+               && ra_deadline_sleep_ms(&wait, 100)) {
+        }
+        if (location_parse(loc, &tli, &lsn) != 0) {
+            ra_log_warn("no location published by %s: left out of the election",
+                        n);
+            free(loc);
+            continue;
+        }
+        ra_log_info("election: %s is at %s", n, loc);
+        if (tli > best_tli || (tli == best_tli && lsn > best_lsn)) {
+            best_tli = tli;
+            best_lsn = lsn;
+            free(better);
+            better = strdup(n);
+        }
+        free(loc);
+    }
+    free(list);
+    return better;
+}
+
+static void promoted_sync_setup(struct pg_inst *pg, PGconn *conn,
+                                const struct pg_status *st)
+{
+    const char *mode = synchronous_mode(pg);
+
+    /* A new primary starts asynchronous ("on") until its monitor has seen a
+     * healthy standby; "strict" waits for any standby from the start. */
+    if (strcmp(mode, "on") == 0) {
+        ssn_apply(pg, conn, st->ssn, "");
+    } else if (strcmp(mode, "strict") == 0) {
+        ssn_apply(pg, conn, st->ssn, "ANY 1 (*)");
+    }
+}
+
+static int promote_now(struct pg_inst *pg, PGconn *conn)
+{
+    char secs[24];
+    char v[16];
+    char err[256];
+    const char *params[1] = { secs };
+    long left = ra_deadline_remaining_ms(&pg->ctx->deadline) / 1000;
+    PGresult *res;
+
+    snprintf(secs, sizeof(secs), "%ld", left > 1 ? left - 1 : 1);
+    res = pgi_exec(pg, conn, "SELECT pg_promote(true, $1::int)", 1, params,
+                   err, sizeof(err));
+    if (res == NULL) {
+        ra_exit_reason("pg_promote failed: %s", err);
+        return OCF_ERR_GENERIC;
+    }
+    PQclear(res);
+    if (pgi_query_value(pg, conn, "SELECT pg_is_in_recovery()", v, sizeof(v),
+                        err, sizeof(err)) != 0 || strcmp(v, "f") != 0) {
+        ra_exit_reason("still in recovery after pg_promote");
+        return OCF_ERR_GENERIC;
+    }
+    return OCF_SUCCESS;
+}
+
+static int pgsql_promote(struct ra_ctx *ctx)
+{
+    struct pg_inst pg;
+    struct pg_status st;
+    struct pg_control cd;
+    PGconn *conn = NULL;
+    enum pg_state s;
+    char *flag = NULL;
+    char *nodes = NULL;
+    char *better = NULL;
+    int rc = pgi_init(&pg, ctx);
+
+    if (rc != OCF_SUCCESS) {
+        return rc;
+    }
+    s = instance_state(&pg, &st, &cd, &conn);
+    if (s == PG_PRIMARY) {
+        ra_log_info("already a primary");
+        rc = OCF_SUCCESS;
+        goto done;
+    }
+    if (s != PG_STANDBY) {
+        ra_exit_reason("cannot promote: instance is %s", pg_state_str(s));
+        rc = OCF_ERR_GENERIC;
+        goto done;
+    }
+    flag = priv_get(&pg, NULL, "cancel-switchover");
+    if (flag != NULL) {
+        (void) priv_set(&pg, NULL, "cancel-switchover", NULL);
+        ra_exit_reason("switchover cancelled: this standby did not receive the "
+                       "old primary's shutdown checkpoint");
+        rc = OCF_ERR_GENERIC;
+        goto done;
+    }
+    free(flag);
+    flag = priv_get(&pg, NULL, "recover");
+    nodes = priv_get(&pg, NULL, "election-nodes");
+    if (flag != NULL) {
+        ra_log_info("recovering the previous primary: no election");
+    } else if (nodes == NULL) {
+        ra_log_notice("no election took place (no pre-promote notification, "
+                      "e.g. crm_resource --force-promote): promoting as asked");
+    } else {
+        better = election_better(&pg, &st, nodes);
+        if (better != NULL) {
+            ra_exit_reason("cannot promote: %s is ahead of this node", better);
+            score_set(&pg, NULL, "1");
+            score_set(&pg, better, "1000");
+            rc = OCF_ERR_GENERIC;
+            goto done;
+        }
+    }
+    rc = promote_now(&pg, conn);
+    if (rc == OCF_SUCCESS) {
+        known_reset(&pg);
+        score_set(&pg, NULL, SCORE_PRIMARY);
+        promoted_sync_setup(&pg, conn, &st);
+        char err[256];
+
+        if (status_query(&pg, conn, &st, err, sizeof(err)) == 0) {
+            show_local(&pg, &st);
+        }
+        ra_log_notice("promoted");
+    }
+done:
+    free(flag);
+    free(nodes);
+    free(better);
+    if (conn != NULL) {
+        PQfinish(conn);
+    }
+    return rc;
+}
+
+/* ---- demote ------------------------------------------------------------ */
+
+static int pgsql_demote(struct ra_ctx *ctx)
+{
+    struct pg_inst pg;
+    struct pg_status st;
+    struct pg_control cd;
+    enum pg_state s;
+    char lsn[32];
+    int rc = pgi_init(&pg, ctx);
+
+    if (rc != OCF_SUCCESS) {
+        return rc;
+    }
+    s = instance_state(&pg, &st, &cd, NULL);
+    if (s == PG_STANDBY) {
+        ra_log_info("already a standby");
+        return OCF_SUCCESS;
+    }
+    if (s == PG_PRIMARY || s == PG_NOT_READY) {
+        rc = stop_server(&pg);
+        if (rc != OCF_SUCCESS) {
+            return rc;
+        }
+        /* Its shutdown checkpoint: the switchover target must have it. */
+        if (pgi_controldata(&pg, &cd) == 0
+            && strcmp(cd.state, "shut down") == 0) {
+            pgi_lsn_format(cd.ckpt, lsn, sizeof(lsn));
+            ra_log_info("shut down cleanly | checkpoint=%s", lsn);
+            (void) priv_set(&pg, NULL, "shutdown-lsn", lsn);
+        }
+    }
+    return start_standby(&pg);
+}
+
+/* ---- notify ------------------------------------------------------------ */
+
+static void election_cleanup(struct pg_inst *pg)
+{
+    (void) priv_set(pg, NULL, "lsn-location", NULL);
+    (void) priv_set(pg, NULL, "election-nodes", NULL);
+    (void) priv_set(pg, NULL, "cancel-switchover", NULL);
+    (void) priv_set(pg, NULL, "recover", NULL);
+}
+
+/* The promote target of a planned switchover checks it received the old
+ * primary's shutdown checkpoint. */
+static void switchover_check(struct pg_inst *pg, const char *old_primary)
+{
+    struct ra_deadline wait;
+    char *shut = NULL;
+    uint64_t ckpt = 0;
+    char err[256];
+    char v[32];
+    uint64_t recv = 0;
+    PGconn *conn;
+
+    ra_deadline_init(&wait, ra_deadline_cap_ms(&pg->ctx->deadline, 5000));
+    while ((shut = priv_get(pg, old_primary, "shutdown-lsn")) == NULL
+           && ra_deadline_sleep_ms(&wait, 100)) {
+    }
+    if (shut == NULL || pgi_lsn_parse(shut, &ckpt) != 0) {
+        ra_log_warn("switchover from %s: its shutdown checkpoint is unknown",
+                    old_primary);
+        (void) priv_set(pg, NULL, "cancel-switchover", "1");
+        free(shut);
+        return;
+    }
+    conn = pgi_connect(pg, err, sizeof(err));
+    while (conn != NULL
+           && pgi_query_value(pg, conn, "SELECT coalesce(pg_last_wal_receive_lsn(),"
+                              " '0/0')", v, sizeof(v), err, sizeof(err)) == 0
+           && pgi_lsn_parse(v, &recv) == 0 && recv <= ckpt
+           && ra_deadline_sleep_ms(&wait, 100)) {
+    }
+    if (conn != NULL) {
+        PQfinish(conn);
+    }
+    if (recv > ckpt) {
+        ra_log_info("switchover from %s is safe: received %s past its shutdown "
+                    "checkpoint %s", old_primary, v, shut);
+    } else {
+        ra_log_err("switchover from %s is not safe: shutdown checkpoint %s not "
+                   "received", old_primary, shut);
+        (void) priv_set(pg, NULL, "cancel-switchover", "1");
+    }
+    free(shut);
+}
+
+static int notify_pre_promote(struct pg_inst *pg)
+{
+    char target[256];
+    char old[256];
+    char loc[64];
+    char lsn[32];
+    struct pg_status st;
+    struct pg_control cd;
+    bool me;
+
+    if (env_list_first("OCF_RESKEY_CRM_meta_notify_promote_uname", target,
+                       sizeof(target)) == NULL) {
+        return OCF_SUCCESS;
+    }
+    me = strcmp(target, pg->ctx->node) == 0;
+    election_cleanup(pg);
+    /* The primary recovers in place: no election. */
+    if (env_list_has(notify_var("promoted"), target)) {
+        ra_log_warn("recovery of the primary on %s", target);
+        if (me) {
+            (void) priv_set(pg, NULL, "recover", "1");
+        }
+        return OCF_SUCCESS;
+    }
+    if (me && env_list_first("OCF_RESKEY_CRM_meta_notify_demote_uname", old,
+                             sizeof(old)) != NULL
+        && !env_list_has("OCF_RESKEY_CRM_meta_notify_stop_uname", old)) {
+        switchover_check(pg, old);
+    }
+    if (instance_state(pg, &st, &cd, NULL) != PG_STANDBY) {
+        ra_log_warn("not a running standby: no location published");
+        return OCF_SUCCESS;
+    }
+    pgi_lsn_format(st.lsn, lsn, sizeof(lsn));
+    snprintf(loc, sizeof(loc), "%u:%s", st.tli, lsn);
+    ra_log_info("election: this node is at %s", loc);
+    (void) priv_set(pg, NULL, "lsn-location", loc);
+    if (me) {
+        /* The candidates: active + starting - stopping. */
+        char nodes[2048] = "";
+        const char *lists[] = { "OCF_RESKEY_CRM_meta_notify_active_uname",
+                                "OCF_RESKEY_CRM_meta_notify_start_uname", NULL };
+
+        for (size_t i = 0; lists[i] != NULL; i++) {
+            char *dup = getenv(lists[i]) != NULL ? strdup(getenv(lists[i])) : NULL;
+            char *save = NULL;
+
+            for (char *n = dup != NULL ? strtok_r(dup, " ", &save) : NULL;
+                 n != NULL; n = strtok_r(NULL, " ", &save)) {
+                if (env_list_has("OCF_RESKEY_CRM_meta_notify_stop_uname", n)
+                    || strcmp(n, pg->ctx->node) == 0) {
+                    continue;
+                }
+                strncat(nodes, n, sizeof(nodes) - strlen(nodes) - 2);
+                strcat(nodes, " ");
+            }
+            free(dup);
+        }
+        (void) priv_set(pg, NULL, "election-nodes",
+                        nodes[0] != '\0' ? nodes : "-");
+    }
+    return OCF_SUCCESS;
+}
+
+static int pgsql_notify(struct ra_ctx *ctx)
+{
+    const char *type = getenv("OCF_RESKEY_CRM_meta_notify_type");
+    const char *op = getenv("OCF_RESKEY_CRM_meta_notify_operation");
+    struct pg_inst pg;
+    int rc = pgi_init(&pg, ctx);
+
+    if (rc != OCF_SUCCESS || type == NULL || op == NULL) {
+        return OCF_SUCCESS;
+    }
+    ra_log_debug("notify %s-%s", type, op);
+    if (strcmp(type, "pre") == 0 && strcmp(op, "promote") == 0) {
+        return notify_pre_promote(&pg);
+    }
+    if (strcmp(type, "post") == 0 && strcmp(op, "promote") == 0) {
+        election_cleanup(&pg);
+    }
+    return OCF_SUCCESS;
+}
+
+/* ---- validate-all ------------------------------------------------------ */
+
+static int check_binaries(struct pg_inst *pg)
+{
+    const char *bins[] = { "postgres", "pg_controldata",
+                           ra_param_bool(pg->ctx, "rewind") ? "pg_rewind" : NULL,
+                           NULL };
+    char path[PATH_MAX];
+
+    for (size_t i = 0; bins[i] != NULL; i++) {
+        snprintf(path, sizeof(path), "%s/%s", pg->bindir, bins[i]);
+        if (access(path, X_OK) != 0) {
+            ra_exit_reason("%s is missing or not executable", path);
+            return OCF_ERR_INSTALLED;
+        }
+    }
+    return OCF_SUCCESS;
+}
+
+static int check_version(struct pg_inst *pg)
+{
+    const char *argv[] = { pg->postgres, "-V", NULL };
+    struct ra_run_opts opts = { .deadline = &pg->ctx->deadline, .env = NULL };
+    struct ra_run_result res;
+    char path[PATH_MAX];
+    char data_ver[16] = "";
+    int bin_major = 0;
+    FILE *f;
+    const char *p;
+
+    if (ra_run(argv, &opts, &res) != 0) {
+        ra_exit_reason("cannot run %s -V", pg->postgres);
+        return OCF_ERR_INSTALLED;
+    }
+    p = strrchr(res.out, ')');
+    bin_major = p != NULL ? atoi(p + 1) : 0;
+    ra_run_result_free(&res);
+    if (bin_major < 12) {
+        ra_exit_reason("PostgreSQL 12 or later is required (%s)", pg->postgres);
+        return OCF_ERR_INSTALLED;
+    }
+    pgi_path(pg, "PG_VERSION", path, sizeof(path));
+    f = fopen(path, "re");
+    if (f == NULL || fgets(data_ver, sizeof(data_ver), f) == NULL) {
+        if (f != NULL) {
+            fclose(f);
+        }
+        ra_exit_reason("%s is missing: not a PostgreSQL data directory", path);
+        return OCF_ERR_INSTALLED;
+    }
+    fclose(f);
+    if (atoi(data_ver) != bin_major) {
+        ra_exit_reason("data directory is version %d but %s is version %d",
+                       atoi(data_ver), pg->postgres, bin_major);
+        return OCF_ERR_INSTALLED;
+    }
+    return OCF_SUCCESS;
+}
+
+static int check_datadir(struct pg_inst *pg)
+{
+    struct stat sb;
+
+    if (stat(pg->datadir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        ra_exit_reason("data directory %s does not exist", pg->datadir);
+        return OCF_ERR_INSTALLED;
+    }
+    if (sb.st_uid != pg->uid) {
+        ra_exit_reason("data directory %s is not owned by %s", pg->datadir,
+                       pg->user);
+        return OCF_ERR_PERM;
+    }
+    if ((sb.st_mode & 0077) != 0 && (sb.st_mode & 0027) != 0) {
+        ra_exit_reason("data directory %s must be mode 0700 or 0750",
+                       pg->datadir);
+        return OCF_ERR_PERM;
+    }
+    return OCF_SUCCESS;
+}
+
+/* Does conninfo set application_name to node? */
+static bool conninfo_has_appname(const char *conninfo, const char *node)
+{
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    bool found = false;
+
+    for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++) {
+        if (strcmp(o->keyword, "application_name") == 0 && o->val != NULL) {
+            found = strcmp(o->val, node) == 0;
+        }
+    }
+    PQconninfoFree(opts);
+    return found;
+}
+
+/* The settings replication under this agent needs (postgres -C). */
+static int check_settings(struct pg_inst *pg)
+{
+    char *v;
+    char want[300];
+    int rc = OCF_SUCCESS;
+
+    v = pgi_setting(pg, "hot_standby");
+    if (v == NULL || strcmp(v, "on") != 0) {
+        ra_exit_reason("hot_standby must be on (is %s)", v != NULL ? v : "?");
+        rc = OCF_ERR_ARGS;
+    }
+    free(v);
+    if (rc != OCF_SUCCESS) {
+        return rc;
+    }
+    v = pgi_setting(pg, "wal_level");
+    if (v == NULL || (strcmp(v, "replica") != 0 && strcmp(v, "logical") != 0)) {
+        ra_exit_reason("wal_level must be replica or logical (is %s)",
+                       v != NULL ? v : "?");
+        rc = OCF_ERR_ARGS;
+    }
+    free(v);
+    if (rc != OCF_SUCCESS) {
+        return rc;
+    }
+    v = pgi_setting(pg, "recovery_target_timeline");
+    if (v == NULL || strcmp(v, "latest") != 0) {
+        ra_exit_reason("recovery_target_timeline must be 'latest' (is %s)",
+                       v != NULL ? v : "?");
+        rc = OCF_ERR_ARGS;
+    }
+    free(v);
+    if (rc != OCF_SUCCESS) {
+        return rc;
+    }
+    v = pgi_setting(pg, "primary_conninfo");
+    snprintf(want, sizeof(want), "application_name=%s", pg->ctx->node);
+    if (v == NULL || !conninfo_has_appname(v, pg->ctx->node)) {
+        ra_exit_reason("primary_conninfo must contain %s (is '%s')", want,
+                       v != NULL ? v : "?");
+        rc = OCF_ERR_ARGS;
+    }
+    free(v);
+    return rc;
+}
+
+static int pgsql_validate(struct ra_ctx *ctx)
+{
+    struct pg_inst pg;
+    int rc = pgi_init(&pg, ctx);
+
+    if (rc == OCF_SUCCESS) {
+        rc = check_binaries(&pg);
+    }
+    if (rc == OCF_SUCCESS) {
+        rc = check_datadir(&pg);
+    }
+    if (rc == OCF_SUCCESS) {
+        rc = check_version(&pg);
+    }
+    if (rc == OCF_SUCCESS) {
+        char **w;
+        const char *err = NULL;
+
+        w = ra_words_split(ra_param(ctx, "start_opts"), &err);
+        if (w == NULL) {
+            ra_exit_reason("start_opts: %s", err != NULL ? err : "cannot split");
+            rc = OCF_ERR_CONFIGURED;
+        }
+        ra_words_free(w);
+    }
+    if (rc == OCF_SUCCESS) {
+        rc = check_settings(&pg);
+    }
+    if (rc == OCF_SUCCESS) {
+        rc = meta_check();
+    }
+    return rc;
+}
+
+static int pgsql_reload_agent(struct ra_ctx *ctx)
+{
+    ra_log_info("reloadable parameters take effect at the next monitor");
+    (void) ctx;
+    return OCF_SUCCESS;
+}
+
+static const struct ra_action actions[] = {
+    { "start", pgsql_start },
+    { "stop", pgsql_stop },
+    { "monitor", pgsql_monitor },
+    { "promote", pgsql_promote },
+    { "demote", pgsql_demote },
+    { "notify", pgsql_notify },
+    { "validate-all", pgsql_validate },
+    { "reload-agent", pgsql_reload_agent },
+    { NULL, NULL },
+};
+
+static const struct ra_agent agent = {
+    "pgsql", pgsql_metadata, pgsql_params, actions
+};
+
+int main(int argc, char **argv)
+{
+    /* pg_controldata and postgres -C speak the C locale to us; children
+     * inherit the environment first, so set it here too. */
+    setenv("LC_ALL", "C", 1);
+    return ra_main(&agent, argc, argv);
+}

@@ -1,0 +1,101 @@
+/* pgsql.h: the PostgreSQL instance as the pgsql agent sees it (files,
+ * processes, pg_controldata, libpq, timelines).  Licence: GPL-2.0-or-later. */
+#ifndef PGSQL_H
+#define PGSQL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <libpq-fe.h>
+
+#include "ra.h"
+
+/* The parsed parameters of one instance plus what is derived from them. */
+struct pg_inst {
+    struct ra_ctx *ctx;
+    const char *bindir;
+    const char *pgdata;         /* postgres -D */
+    const char *datadir;        /* data_directory */
+    const char *pghost;
+    const char *user;
+    char port[16];
+    uid_t uid;
+    gid_t gid;
+    char base[128];             /* resource name without a clone suffix */
+    char postgres[PATH_MAX];    /* bindir/postgres */
+};
+
+/* What pg_controldata (LC_ALL=C) says. */
+struct pg_control {
+    char state[48];             /* "in production", "shut down", ... */
+    uint64_t ckpt;              /* Latest checkpoint location */
+    uint64_t redo;              /* Latest checkpoint's REDO location */
+    unsigned tli;               /* Latest checkpoint's TimeLineID */
+    uint64_t minrec;            /* Minimum recovery ending location */
+    unsigned minrec_tli;
+    char wal_level[24];
+};
+
+/* What the primary says about its timelines (replication protocol). */
+struct pg_primary_view {
+    unsigned tli;
+    uint64_t flush;
+    char *history;              /* TIMELINE_HISTORY content, NULL on timeline 1 */
+};
+
+/* Fills pg from ctx's parameters; returns an OCF code (reason printed). */
+int pgi_init(struct pg_inst *pg, struct ra_ctx *ctx);
+
+/* Path of a file in the data directory. */
+void pgi_path(const struct pg_inst *pg, const char *name, char *buf, size_t len);
+bool pgi_exists(const struct pg_inst *pg, const char *name);
+
+/* The live postmaster's pid, or 0.  *stale_pidfile tells a postmaster.pid
+ * naming a dead (or zombie) process. */
+pid_t pgi_postmaster(const struct pg_inst *pg, bool *stale_pidfile);
+
+/* Runs pg_controldata; returns 0 or -errno (reason logged). */
+int pgi_controldata(struct pg_inst *pg, struct pg_control *cd);
+
+/* Local connection as system_user over pghost/pgport. */
+PGconn *pgi_connect(struct pg_inst *pg, char *err, size_t errlen);
+/* Runs sql; NULL on error (err set). */
+PGresult *pgi_exec(struct pg_inst *pg, PGconn *conn, const char *sql,
+                   int nparams, const char *const *params, char *err,
+                   size_t errlen);
+/* Runs sql expecting one row; copies column 0 into out. Returns 0 or -1. */
+int pgi_query_value(struct pg_inst *pg, PGconn *conn, const char *sql,
+                    char *out, size_t outlen, char *err, size_t errlen);
+
+/* Launches postgres -D pgdata start_opts as a daemon.  Returns 0 or -errno. */
+int pgi_server_launch(struct pg_inst *pg);
+/* Fast shutdown of pid, escalating to immediate close to the deadline.
+ * Returns true when the postmaster is gone. */
+bool pgi_server_stop(struct pg_inst *pg, pid_t pid);
+/* Runs crash recovery in single-user mode (ends with a clean shutdown). */
+int pgi_crash_recovery(struct pg_inst *pg);
+/* postgres -C name: a setting of the stopped server (malloc'd) or NULL. */
+char *pgi_setting(struct pg_inst *pg, const char *name);
+
+int pgi_standby_signal_write(struct pg_inst *pg);
+
+/* Asks the primary of conninfo (replication connection) for its timeline,
+ * flush position and history.  Returns 0 or -1 (err set). */
+int pgi_primary_view(struct pg_inst *pg, const char *conninfo,
+                     struct pg_primary_view *v, char *err, size_t errlen);
+void pgi_primary_view_free(struct pg_primary_view *v);
+/* True when a node at (tli, lsn) is not on the primary's history: it holds
+ * WAL the primary does not have.  why explains. */
+bool pgi_diverged(const struct pg_primary_view *v, unsigned tli, uint64_t lsn,
+                  char *why, size_t whylen);
+
+/* Runs pg_rewind against conninfo (keeps the local postgresql.auto.conf). */
+int pgi_rewind(struct pg_inst *pg, const char *conninfo);
+
+/* "X/Y" <-> 64-bit LSN. */
+int pgi_lsn_parse(const char *s, uint64_t *lsn);
+void pgi_lsn_format(uint64_t lsn, char *buf, size_t len);
+
+#endif
