@@ -1,0 +1,1022 @@
+/* confsync.c: ocf:ctfreak:confsync, replication of the CTFreak config folder
+ * that follows the promoted role (promoted = source, unpromoted = receiver).
+ * Licence: GPL-2.0-or-later. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ra.h"
+#include "log.h"
+#include "run.h"
+#include "proc.h"
+#include "attr.h"
+#include "cs_state.h"
+
+extern const char confsync_metadata[];
+extern const struct ra_param_def confsync_params[];
+
+#define WATCHER_NAME "confsync-watcher"
+#define HEARTBEAT_STALE_MS 30000
+#define STOP_MARGIN_MS 1500
+#define ATTR_LAG "confsync-lag"
+#define ATTR_PENDING "confsync-pending"
+#define ATTR_LAST_SYNC "confsync-last-sync"
+#define MAX_PEERS 16
+
+/* The resource's configuration, checked. */
+struct cs_cfg {
+    const char *dir;
+    const char *transport;
+    const char *ssh_user;
+    const char *ssh_key;
+    const char *known_hosts;
+    const char *secrets_file;
+    const char *peers_param;
+    char quarantine[PATH_MAX];
+    char rsyncd_port[16];
+    char delay[24];
+    long lag_ms;
+    bool rsyncd;
+    char **excludes;
+    char **peers;               /* "node=address" words */
+    char rsync[PATH_MAX];       /* rsync found in PATH */
+    char watcher[PATH_MAX];
+};
+
+/* Per-resource files under HA_RSCTMP. */
+struct cs_paths {
+    char role[PATH_MAX];
+    char state[PATH_MAX];
+    char pid[PATH_MAX];
+    char log[PATH_MAX];
+    char rsyncd_pid[PATH_MAX];
+    char rsyncd_conf[PATH_MAX];
+    char rsyncd_log[PATH_MAX];
+    char repeat[PATH_MAX];
+};
+
+/* --- configuration ----------------------------------------------------------- */
+
+static bool chars_ok(const char *s, const char *extra)
+{
+    for (; *s != '\0'; s++) {
+        if (!isalnum((unsigned char) *s) && strchr(extra, *s) == NULL) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* An absolute path of plain characters, no "." or ".." component. */
+static bool path_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    return s[0] == '/' && n > 1 && n < PATH_MAX - 64 && chars_ok(s, "._-+@/")
+        && strstr(s, "/../") == NULL && strstr(s, "/./") == NULL
+        && strstr(s, "//") == NULL && s[n - 1] != '/'
+        && (n < 3 || strcmp(s + n - 3, "/..") != 0)
+        && (n < 2 || strcmp(s + n - 2, "/.") != 0);
+}
+
+static bool is_under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static bool find_in_path(const char *name, char *out, size_t len)
+{
+    const char *path = getenv("PATH");
+    char copy[4096];
+    char *save = NULL;
+
+    snprintf(copy, sizeof(copy), "%s",
+             path != NULL && path[0] != '\0' ? path : "/usr/bin:/bin");
+    for (char *d = strtok_r(copy, ":", &save); d != NULL;
+         d = strtok_r(NULL, ":", &save)) {
+        if ((size_t) snprintf(out, len, "%s/%s", d, name) < len
+            && access(out, X_OK) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The watcher: beside this binary (build tree), else in LIBEXECDIR. */
+static bool find_watcher(char *out, size_t len)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char *slash = NULL;
+
+    if (n > 0) {
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            if ((size_t) snprintf(out, len, "%s/%s", self, WATCHER_NAME) < len
+                && access(out, X_OK) == 0) {
+                return true;
+            }
+        }
+    }
+    snprintf(out, len, "%s/%s", LIBEXECDIR, WATCHER_NAME);
+    return access(out, X_OK) == 0;
+}
+
+static int bad_param(const char *name, const char *why)
+{
+    ra_exit_reason("invalid parameter %s: %s", name, why);
+    return OCF_ERR_CONFIGURED;
+}
+
+static int peers_check(char **peers)
+{
+    size_t n = 0;
+
+    for (char **p = peers; *p != NULL; p++, n++) {
+        const char *eq = strchr(*p, '=');
+        char node[256];
+
+        if (eq == NULL || eq == *p || eq[1] == '\0'
+            || (size_t) (eq - *p) >= sizeof(node)) {
+            return bad_param("peers", "expected node=address pairs");
+        }
+        snprintf(node, sizeof(node), "%.*s", (int) (eq - *p), *p);
+        if (!chars_ok(node, "._-") || !chars_ok(eq + 1, ".:-_")
+            || eq[1] == '-' || strlen(eq + 1) > 120) {
+            return bad_param("peers", "a node name or address holds a "
+                             "character other than letters, digits and \".:-_\"");
+        }
+    }
+    if (n > MAX_PEERS) {
+        return bad_param("peers", "more than 16 peers");
+    }
+    return OCF_SUCCESS;
+}
+
+static int file_check(const char *param, const char *path, bool secret)
+{
+    struct stat sb;
+
+    if (!path_ok(path)) {
+        return bad_param(param, "not an absolute path of letters, digits "
+                         "and \"._-+@/\"");
+    }
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        ra_exit_reason("%s %s is not a readable file on this node", param, path);
+        return OCF_ERR_ARGS;
+    }
+    if (secret && (sb.st_mode & 077) != 0) {
+        ra_exit_reason("%s %s must not be readable by group or others", param,
+                       path);
+        return OCF_ERR_ARGS;
+    }
+    return OCF_SUCCESS;
+}
+
+static void cfg_free(struct cs_cfg *cfg)
+{
+    ra_words_free(cfg->excludes);
+    ra_words_free(cfg->peers);
+    cfg->excludes = NULL;
+    cfg->peers = NULL;
+}
+
+/* Checks every parameter; fills cfg (cfg_free it either way). */
+static int cfg_load(struct ra_ctx *ctx, struct cs_cfg *cfg)
+{
+    const char *q = ra_param(ctx, "quarantine_dir");
+    const char *err = NULL;
+    int rc = OCF_SUCCESS;
+
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->dir = ra_param(ctx, "dir");
+    cfg->transport = ra_param(ctx, "transport");
+    cfg->ssh_user = ra_param(ctx, "ssh_user");
+    cfg->ssh_key = ra_param(ctx, "ssh_key");
+    cfg->known_hosts = ra_param(ctx, "known_hosts");
+    cfg->secrets_file = ra_param(ctx, "secrets_file");
+    cfg->peers_param = ra_param(ctx, "peers");
+    cfg->rsyncd = strcmp(cfg->transport, "rsyncd") == 0;
+    cfg->lag_ms = ra_param_ms(ctx, "lag_threshold");
+    snprintf(cfg->rsyncd_port, sizeof(cfg->rsyncd_port), "%lld",
+             ra_param_int(ctx, "rsyncd_port"));
+    snprintf(cfg->delay, sizeof(cfg->delay), "%lld", ra_param_int(ctx, "delay"));
+
+    if (cfg->dir == NULL || !path_ok(cfg->dir)) {
+        return bad_param("dir", "not an absolute path of letters, digits and "
+                         "\"._-+@/\"");
+    }
+    if (q == NULL || q[0] == '\0') {
+        snprintf(cfg->quarantine, sizeof(cfg->quarantine), "%s.quarantine",
+                 cfg->dir);
+    } else if (!path_ok(q)) {
+        return bad_param("quarantine_dir", "not an absolute path of letters, "
+                         "digits and \"._-+@/\"");
+    } else {
+        snprintf(cfg->quarantine, sizeof(cfg->quarantine), "%s", q);
+    }
+    if (is_under(cfg->quarantine, cfg->dir) || is_under(cfg->dir, cfg->quarantine)) {
+        return bad_param("quarantine_dir", "must be outside dir (and not hold it)");
+    }
+    if (cfg->rsyncd) {
+        const char *a = strrchr(cfg->dir, '/');
+        const char *b = strrchr(cfg->quarantine, '/');
+
+        if (a - cfg->dir != b - cfg->quarantine
+            || strncmp(cfg->dir, cfg->quarantine, (size_t) (a - cfg->dir)) != 0
+            || strrchr(cfg->dir, '/') == cfg->dir) {
+            return bad_param("quarantine_dir", "with transport=rsyncd it must "
+                             "be in the same parent folder as dir, which must "
+                             "not be /");
+        }
+    }
+    if (!chars_ok(cfg->ssh_user, "._-") || cfg->ssh_user[0] == '\0'
+        || cfg->ssh_user[0] == '-') {
+        return bad_param("ssh_user", "not a user name");
+    }
+    cfg->excludes = ra_words_split(ra_param(ctx, "excludes"), &err);
+    if (cfg->excludes == NULL) {
+        return bad_param("excludes", err != NULL ? err : "cannot split");
+    }
+    for (char **x = cfg->excludes; *x != NULL; x++) {
+        for (const char *c = *x; *c != '\0'; c++) {
+            if (iscntrl((unsigned char) *c)) {
+                return bad_param("excludes", "control character in a pattern");
+            }
+        }
+    }
+    cfg->peers = ra_words_split(cfg->peers_param, &err);
+    if (cfg->peers == NULL) {
+        return bad_param("peers", err != NULL ? err : "cannot split");
+    }
+    rc = peers_check(cfg->peers);
+    if (rc != OCF_SUCCESS) {
+        return rc;
+    }
+    if (cfg->rsyncd) {
+        if (cfg->secrets_file[0] == '\0') {
+            return bad_param("secrets_file", "required with transport=rsyncd");
+        }
+        rc = file_check("secrets_file", cfg->secrets_file, true);
+    } else {
+        if (cfg->ssh_key[0] != '\0') {
+            rc = file_check("ssh_key", cfg->ssh_key, true);
+        }
+        if (rc == OCF_SUCCESS && cfg->known_hosts[0] != '\0') {
+            rc = file_check("known_hosts", cfg->known_hosts, false);
+        }
+    }
+    if (rc != OCF_SUCCESS) {
+        return rc;
+    }
+    if (!find_in_path("rsync", cfg->rsync, sizeof(cfg->rsync))) {
+        ra_exit_reason("rsync is not installed (apt-get install rsync)");
+        return OCF_ERR_INSTALLED;
+    }
+    if (!cfg->rsyncd) {
+        char ssh[PATH_MAX];
+
+        if (!find_in_path("ssh", ssh, sizeof(ssh))) {
+            ra_exit_reason("ssh is not installed (apt-get install openssh-client)");
+            return OCF_ERR_INSTALLED;
+        }
+    }
+    if (!find_watcher(cfg->watcher, sizeof(cfg->watcher))) {
+        ra_exit_reason("%s is not installed", cfg->watcher);
+        return OCF_ERR_INSTALLED;
+    }
+    return OCF_SUCCESS;
+}
+
+/* --- files and processes ----------------------------------------------------- */
+
+static int paths_init(const struct ra_ctx *ctx, struct cs_paths *p)
+{
+    static const struct {
+        size_t off;
+        const char *suffix;
+    } files[] = {
+        { offsetof(struct cs_paths, role), "role" },
+        { offsetof(struct cs_paths, state), "state" },
+        { offsetof(struct cs_paths, pid), "watcher.pid" },
+        { offsetof(struct cs_paths, log), "log" },
+        { offsetof(struct cs_paths, rsyncd_pid), "rsyncd.pid" },
+        { offsetof(struct cs_paths, rsyncd_conf), "rsyncd.conf" },
+        { offsetof(struct cs_paths, rsyncd_log), "rsyncd.log" },
+        { offsetof(struct cs_paths, repeat), "repeat" },
+    };
+    /* Clone instances ("name:1") share the node's files. */
+    size_t base = strcspn(ctx->instance, ":");
+
+    if (mkdir(ctx->rsctmp, 0755) != 0 && errno != EEXIST) {
+        return -errno;
+    }
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char *buf = (char *) p + files[i].off;
+        int n = snprintf(buf, PATH_MAX, "%s/confsync-%.*s.%s", ctx->rsctmp,
+                         (int) base, ctx->instance, files[i].suffix);
+
+        if (n < 0 || n >= PATH_MAX) {
+            return -ENAMETOOLONG;
+        }
+    }
+    return 0;
+}
+
+/* The role file: "promoted", "unpromoted", or "" when stopped. */
+static void role_read(const struct cs_paths *p, char *role, size_t len)
+{
+    FILE *f = fopen(p->role, "re");
+
+    role[0] = '\0';
+    if (f == NULL) {
+        return;
+    }
+    if (fgets(role, (int) len, f) == NULL) {
+        role[0] = '\0';
+    }
+    role[strcspn(role, "\n")] = '\0';
+    fclose(f);
+}
+
+static int role_write(const struct cs_paths *p, const char *role)
+{
+    char tmp[PATH_MAX + 8];
+    FILE *f = NULL;
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp", p->role);
+    f = fopen(tmp, "we");
+    if (f == NULL) {
+        return -errno;
+    }
+    fprintf(f, "%s\n", role);
+    if (fclose(f) != 0 || rename(tmp, p->role) != 0) {
+        unlink(tmp);
+        return -EIO;
+    }
+    return 0;
+}
+
+static pid_t watcher_locate(const struct cs_cfg *cfg, const struct cs_paths *p)
+{
+    const char *args[] = { "--state", p->state, NULL };
+    struct ra_proc_match m = { cfg->watcher, args };
+    bool scanned = false;
+
+    return ra_proc_locate(p->pid, (uid_t) -1, &m, &scanned);
+}
+
+static pid_t rsyncd_locate(const struct cs_cfg *cfg, const struct cs_paths *p)
+{
+    char conf[PATH_MAX + 16];
+    const char *args[] = { conf, NULL };
+    struct ra_proc_match m = { cfg->rsync, args };
+    bool scanned = false;
+
+    snprintf(conf, sizeof(conf), "--config=%s", p->rsyncd_conf);
+    return ra_proc_locate(p->rsyncd_pid, (uid_t) -1, &m, &scanned);
+}
+
+/* Waits until pid is gone (or a zombie); false at the deadline. */
+static bool wait_gone(pid_t pid, const struct ra_deadline *d)
+{
+    while (ra_proc_alive(pid)) {
+        if (!ra_deadline_sleep_ms(d, 20)) {
+            return !ra_proc_alive(pid);
+        }
+    }
+    return true;
+}
+
+/* SIGTERM, wait until d, then SIGKILL the process group. */
+static void process_end(pid_t pid, const struct ra_deadline *d, const char *what)
+{
+    struct ra_deadline last;
+
+    if (pid <= 0) {
+        return;
+    }
+    kill(pid, SIGTERM);
+    if (wait_gone(pid, d)) {
+        return;
+    }
+    ra_log_err("%s did not stop in time: killing it | pid=%ld", what, (long) pid);
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    ra_deadline_init(&last, 2000);
+    wait_gone(pid, &last);
+}
+
+/* --- the watcher ------------------------------------------------------------------ */
+
+/* Peers for a source: the parameter, else the cluster's node names. */
+static char **peers_resolve(struct ra_ctx *ctx, const struct cs_cfg *cfg)
+{
+    const char *argv[] = { "crm_node", "-l", NULL };
+    struct ra_run_opts ro = { .deadline = &ctx->deadline, .timeout_ms = 5000 };
+    struct ra_run_result res;
+    char *list = NULL;
+    size_t len = 0;
+    FILE *f = NULL;
+    char **words = NULL;
+    const char *err = NULL;
+    char *save = NULL;
+
+    if (cfg->peers[0] != NULL) {
+        return ra_words_split(cfg->peers_param, &err);
+    }
+    memset(&res, 0, sizeof(res));
+    f = open_memstream(&list, &len);
+    if (f == NULL) {
+        return NULL;
+    }
+    if (ra_run(argv, &ro, &res) == 0 && res.exit_status == 0) {
+        for (char *line = strtok_r(res.out, "\n", &save); line != NULL;
+             line = strtok_r(NULL, "\n", &save)) {
+            char id[64];
+            char name[128];
+
+            if (sscanf(line, "%63s %127s", id, name) == 2
+                && chars_ok(name, "._-") && name[0] != '-') {
+                fprintf(f, "%s=%s ", name, name);
+            }
+        }
+    } else {
+        ra_log_warn("cannot list the cluster nodes (crm_node -l) and peers "
+                    "is empty: no peer to push to");
+    }
+    ra_run_result_free(&res);
+    fclose(f);
+    words = ra_words_split(list, &err);
+    free(list);
+    return words;
+}
+
+#define WATCHER_ARGS (64 + 2 * MAX_PEERS + 256)
+
+static void args_add(const char **argv, size_t *n, const char *arg)
+{
+    if (*n < WATCHER_ARGS - 1) {
+        argv[(*n)++] = arg;
+    }
+}
+
+static int watcher_launch(struct ra_ctx *ctx, const struct cs_cfg *cfg,
+                          const struct cs_paths *p, bool source)
+{
+    const char *argv[WATCHER_ARGS];
+    char **peers = NULL;
+    size_t n = 0;
+    struct ra_daemon_opts opts = { .log_file = p->log, .pid_file = p->pid };
+    struct cs_state st;
+    struct ra_deadline d;
+    pid_t pid = 0;
+    int rc = 0;
+
+    if (source) {
+        peers = peers_resolve(ctx, cfg);
+        if (peers == NULL) {
+            ra_exit_reason("cannot resolve the peers");
+            return OCF_ERR_GENERIC;
+        }
+    }
+    args_add(argv, &n, cfg->watcher);
+    args_add(argv, &n, "--role"); args_add(argv, &n, source ? "source" : "receiver");
+    args_add(argv, &n, "--state"); args_add(argv, &n, p->state);
+    args_add(argv, &n, "--dir"); args_add(argv, &n, cfg->dir);
+    args_add(argv, &n, "--node"); args_add(argv, &n, ctx->node);
+    args_add(argv, &n, "--instance"); args_add(argv, &n, ctx->instance);
+    args_add(argv, &n, "--quarantine"); args_add(argv, &n, cfg->quarantine);
+    args_add(argv, &n, "--transport"); args_add(argv, &n, cfg->transport);
+    args_add(argv, &n, "--ssh-user"); args_add(argv, &n, cfg->ssh_user);
+    args_add(argv, &n, "--ssh-key"); args_add(argv, &n, cfg->ssh_key);
+    args_add(argv, &n, "--known-hosts"); args_add(argv, &n, cfg->known_hosts);
+    args_add(argv, &n, "--rsyncd-port"); args_add(argv, &n, cfg->rsyncd_port);
+    args_add(argv, &n, "--secrets-file"); args_add(argv, &n, cfg->secrets_file);
+    args_add(argv, &n, "--delay"); args_add(argv, &n, cfg->delay);
+    for (char **x = cfg->excludes; *x != NULL && n < 180; x++) {
+        args_add(argv, &n, "--exclude"); args_add(argv, &n, *x);
+    }
+    for (char **q = peers; q != NULL && *q != NULL; q++) {
+        size_t len = strcspn(*q, "=");
+
+        if (strncmp(*q, ctx->node, len) != 0 || ctx->node[len] != '\0') {
+            args_add(argv, &n, "--peer"); args_add(argv, &n, *q);
+        }
+    }
+    argv[n] = NULL;
+    unlink(p->state);
+    rc = ra_daemon_start(argv, &opts, &pid);
+    if (rc != 0) {
+        ra_exit_reason("cannot start %s: %s", cfg->watcher, strerror(-rc));
+        ra_words_free(peers);
+        return OCF_ERR_GENERIC;
+    }
+    ra_words_free(peers);
+    /* Started when it wrote its first state (watches in place). */
+    ra_deadline_init(&d, ra_deadline_cap_ms(&ctx->deadline, 20000));
+    for (;;) {
+        if (cs_state_read(p->state, &st) == 0 && st.pid == pid
+            && st.phase != CS_PHASE_STARTING) {
+            break;
+        }
+        if (!ra_proc_alive(pid) || !ra_deadline_sleep_ms(&d, 10)) {
+            if (cs_state_read(p->state, &st) != 0) {
+                st.error[0] = '\0';
+            }
+            ra_exit_reason("the watcher did not start: %s (see %s)",
+                           st.error[0] ? st.error : "no state written", p->log);
+            process_end(pid, &d, "watcher");
+            return OCF_ERR_GENERIC;
+        }
+    }
+    if (st.phase == CS_PHASE_FAILED) {
+        ra_exit_reason("the watcher failed: %s", st.error);
+        return OCF_ERR_GENERIC;
+    }
+    ra_log_info("watcher started | role=%s pid=%ld dir=%s",
+                source ? "source" : "receiver", (long) pid, cfg->dir);
+    return OCF_SUCCESS;
+}
+
+/* Stops the watcher; a source flushes first, bounded by the deadline. */
+static void watcher_stop(struct ra_ctx *ctx, const struct cs_cfg *cfg,
+                         const struct cs_paths *p, long reserve_ms)
+{
+    pid_t pid = watcher_locate(cfg, p);
+    struct ra_deadline d;
+    struct cs_state st;
+    long long t0 = ra_now_ms();
+
+    if (pid <= 0) {
+        return;
+    }
+    ra_deadline_init(&d, ra_deadline_remaining_ms(&ctx->deadline) - reserve_ms);
+    process_end(pid, &d, "watcher");
+    if (cs_state_read(p->state, &st) != 0 || strcmp(st.role, "source") != 0) {
+        return;
+    }
+    if (st.phase == CS_PHASE_DONE && st.error[0] == '\0') {
+        ra_log_info("flushed: every peer has every change | ms=%lld",
+                    ra_now_ms() - t0);
+        return;
+    }
+    for (size_t i = 0; i < st.npeers; i++) {
+        const struct cs_peer_state *ps = &st.peers[i];
+
+        if (ps->pending != 0 || ps->oldest_mono_ms != 0) {
+            ra_log_err("flush incomplete: peer %s did not get %ld pending "
+                       "change(s) | reachable=%d error=%s", ps->node,
+                       ps->pending < 0 ? 1L : ps->pending, ps->reachable,
+                       ps->error);
+        }
+    }
+}
+
+/* --- the rsync daemon (transport=rsyncd) ------------------------------------------ */
+
+static int rsyncd_conf_write(const struct cs_cfg *cfg, const struct cs_paths *p)
+{
+    const char *slash = strrchr(cfg->dir, '/');
+    const char *qname = strrchr(cfg->quarantine, '/') + 1;
+    char user[64] = "confsync";
+    char tmp[PATH_MAX + 8];
+    FILE *s = fopen(cfg->secrets_file, "re");
+    FILE *f = NULL;
+
+    if (s != NULL) {
+        char line[256];
+
+        while (fgets(line, sizeof(line), s) != NULL) {
+            char *colon = strchr(line, ':');
+
+            if (line[0] != '#' && colon != NULL) {
+                snprintf(user, sizeof(user), "%.*s", (int) (colon - line), line);
+                break;
+            }
+        }
+        fclose(s);
+    }
+    snprintf(tmp, sizeof(tmp), "%s.tmp", p->rsyncd_conf);
+    f = fopen(tmp, "we");
+    if (f == NULL) {
+        return -errno;
+    }
+    fprintf(f, "# Generated by ocf:ctfreak:confsync: do not edit.\n"
+            "use chroot = no\nmax connections = 8\nlog file = %s\n"
+            "[confsync]\n    path = %.*s\n    read only = no\n    list = no\n"
+            "    uid = root\n    gid = root\n    auth users = %s\n"
+            "    secrets file = %s\n    strict modes = yes\n"
+            "    filter = + /%s/ + /%s/** + /%s/ + /%s/** - *\n"
+            "    hosts deny = *\n    hosts allow =",
+            p->rsyncd_log, (int) (slash - cfg->dir), cfg->dir, user,
+            cfg->secrets_file, slash + 1, slash + 1, qname, qname);
+    for (char **q = cfg->peers; *q != NULL; q++) {
+        const char *addr = strchr(*q, '=') + 1;
+        size_t len = strcspn(addr, ":");
+
+        if (strchr(addr + len + (addr[len] ? 1 : 0), ':') != NULL) {
+            len = strlen(addr);     /* IPv6 */
+        }
+        fprintf(f, " %.*s", (int) len, addr);
+    }
+    if (cfg->peers[0] == NULL) {
+        fprintf(f, " *");           /* node names: authenticated by secret */
+    }
+    fprintf(f, "\n");
+    if (fclose(f) != 0 || rename(tmp, p->rsyncd_conf) != 0) {
+        unlink(tmp);
+        return -EIO;
+    }
+    return 0;
+}
+
+static int rsyncd_start(struct ra_ctx *ctx, const struct cs_cfg *cfg,
+                        const struct cs_paths *p)
+{
+    char conf[PATH_MAX + 16];
+    char port[32];
+    const char *argv[] = { cfg->rsync, "--daemon", "--no-detach", conf, port,
+                           NULL };
+    struct ra_daemon_opts opts = { .log_file = p->rsyncd_log,
+                                   .pid_file = p->rsyncd_pid };
+    struct ra_deadline d;
+    pid_t pid = 0;
+    int rc = 0;
+
+    if (rsyncd_locate(cfg, p) > 0) {
+        return OCF_SUCCESS;
+    }
+    rc = rsyncd_conf_write(cfg, p);
+    if (rc != 0) {
+        ra_exit_reason("cannot write %s: %s", p->rsyncd_conf, strerror(-rc));
+        return OCF_ERR_GENERIC;
+    }
+    snprintf(conf, sizeof(conf), "--config=%s", p->rsyncd_conf);
+    snprintf(port, sizeof(port), "--port=%s", cfg->rsyncd_port);
+    rc = ra_daemon_start(argv, &opts, &pid);
+    if (rc != 0) {
+        ra_exit_reason("cannot start the rsync daemon: %s", strerror(-rc));
+        return OCF_ERR_GENERIC;
+    }
+    /* A daemon that cannot bind exits at once. */
+    ra_deadline_init(&d, ra_deadline_cap_ms(&ctx->deadline, 300));
+    ra_deadline_sleep_ms(&d, 300);
+    if (!ra_proc_alive(pid)) {
+        ra_exit_reason("the rsync daemon exited at start (port %s in use?), "
+                       "see %s", cfg->rsyncd_port, p->rsyncd_log);
+        return OCF_ERR_GENERIC;
+    }
+    return OCF_SUCCESS;
+}
+
+static void rsyncd_stop(struct ra_ctx *ctx, const struct cs_cfg *cfg,
+                        const struct cs_paths *p)
+{
+    struct ra_deadline d;
+
+    ra_deadline_init(&d, ra_deadline_cap_ms(&ctx->deadline, 5000));
+    process_end(rsyncd_locate(cfg, p), &d, "rsync daemon");
+    unlink(p->rsyncd_pid);
+}
+
+/* --- the receiver -------------------------------------------------------------------- */
+
+static int receiver_start(struct ra_ctx *ctx, const struct cs_cfg *cfg,
+                          const struct cs_paths *p)
+{
+    struct stat sb;
+    int rc = OCF_SUCCESS;
+
+    if (stat(cfg->dir, &sb) != 0) {
+        if (mkdir(cfg->dir, 0750) != 0) {
+            ra_exit_reason("cannot create %s: %s", cfg->dir, strerror(errno));
+            return OCF_ERR_GENERIC;
+        }
+    } else if (!S_ISDIR(sb.st_mode)) {
+        ra_exit_reason("%s is not a folder", cfg->dir);
+        return OCF_ERR_GENERIC;
+    }
+    if (cfg->rsyncd) {
+        rc = rsyncd_start(ctx, cfg, p);
+    }
+    if (rc == OCF_SUCCESS && watcher_locate(cfg, p) <= 0) {
+        rc = watcher_launch(ctx, cfg, p, false);
+    }
+    if (rc == OCF_SUCCESS && role_write(p, "unpromoted") != 0) {
+        ra_exit_reason("cannot write %s", p->role);
+        rc = OCF_ERR_GENERIC;
+    }
+    return rc;
+}
+
+static void attrs_clear(struct ra_ctx *ctx)
+{
+    ra_attr_del(ctx, RA_ATTR_TRANSIENT, ATTR_LAG, NULL);
+    ra_attr_del(ctx, RA_ATTR_TRANSIENT, ATTR_PENDING, NULL);
+    ra_attr_del(ctx, RA_ATTR_TRANSIENT, ATTR_LAST_SYNC, NULL);
+}
+
+/* --- actions ---------------------------------------------------------------------- */
+
+struct action_env {
+    struct cs_cfg cfg;
+    struct cs_paths paths;
+};
+
+static int env_open(struct ra_ctx *ctx, struct action_env *e)
+{
+    int rc = cfg_load(ctx, &e->cfg);
+
+    if (rc != OCF_SUCCESS) {
+        return rc;
+    }
+    if (paths_init(ctx, &e->paths) != 0) {
+        ra_exit_reason("cannot use %s", ctx->rsctmp);
+        return OCF_ERR_GENERIC;
+    }
+    return OCF_SUCCESS;
+}
+
+static int confsync_validate(struct ra_ctx *ctx)
+{
+    struct action_env e;
+    int rc = env_open(ctx, &e);
+
+    cfg_free(&e.cfg);
+    return rc;
+}
+
+/* Publishes lag, pending and last sync (the cache skips unchanged values). */
+static void attrs_publish(struct ra_ctx *ctx, long long lag_ms, long pending,
+                          long long last_ok_real)
+{
+    char v[64];
+    time_t t = (time_t) (last_ok_real / 1000);
+    struct tm tm;
+
+    snprintf(v, sizeof(v), "%lld", lag_ms / 1000);
+    ra_attr_set(ctx, RA_ATTR_TRANSIENT, ATTR_LAG, NULL, v);
+    snprintf(v, sizeof(v), "%ld", pending);
+    ra_attr_set(ctx, RA_ATTR_TRANSIENT, ATTR_PENDING, NULL, v);
+    if (last_ok_real > 0 && localtime_r(&t, &tm) != NULL) {
+        strftime(v, sizeof(v), "%Y-%m-%dT%H:%M:%S", &tm);
+        ra_attr_set(ctx, RA_ATTR_TRANSIENT, ATTR_LAST_SYNC, NULL, v);
+    }
+}
+
+static int source_health(struct ra_ctx *ctx, const struct action_env *e,
+                         const struct cs_state *st)
+{
+    long long oldest = cs_state_oldest_ms(st);
+    long long lag = oldest > 0 ? ra_now_ms() - oldest : 0;
+    long pending = cs_state_pending(st);
+    char why[512] = "";
+
+    attrs_publish(ctx, lag, pending, cs_state_last_ok_ms(st));
+    if (st->npeers == 0) {
+        snprintf(why, sizeof(why), "no peer to replicate to");
+    }
+    for (size_t i = 0; i < st->npeers && why[0] == '\0'; i++) {
+        const struct cs_peer_state *ps = &st->peers[i];
+
+        if (ps->refused) {
+            snprintf(why, sizeof(why), "not replicating to %s: %s", ps->node,
+                     ps->error);
+        } else if (!ps->reachable) {
+            snprintf(why, sizeof(why), "peer %s unreachable: %s", ps->node,
+                     ps->error);
+        }
+    }
+    if (why[0] == '\0' && lag > e->cfg.lag_ms) {
+        snprintf(why, sizeof(why), "replication lag %lld s over %ld s "
+                 "(%ld pending)", lag / 1000, e->cfg.lag_ms / 1000, pending);
+    }
+    if (why[0] != '\0') {
+        ra_log_repeat(e->paths.repeat, LOG_WARNING, "degraded: %s", why);
+        ra_exit_reason("%s", why);
+        return OCF_DEGRADED_PROMOTED;
+    }
+    ra_log_repeat_clear(e->paths.repeat);
+    return OCF_RUNNING_PROMOTED;
+}
+
+static int monitor_env(struct ra_ctx *ctx, struct action_env *e)
+{
+    char role[32];
+    bool promoted = false;
+    pid_t pid = 0;
+    struct cs_state st;
+    int rc = 0;
+
+    role_read(&e->paths, role, sizeof(role));
+    pid = watcher_locate(&e->cfg, &e->paths);
+    rc = cs_state_read(e->paths.state, &st);
+    if (role[0] == '\0') {
+        if (pid <= 0) {
+            return OCF_NOT_RUNNING;
+        }
+        /* A watcher without a role file: trust its own state. */
+        snprintf(role, sizeof(role), "%s", rc == 0 && strcmp(st.role, "source")
+                 == 0 ? "promoted" : "unpromoted");
+    }
+    promoted = strcmp(role, "promoted") == 0;
+    if (pid <= 0 || rc != 0 || st.pid != pid) {
+        ra_exit_reason("the %s watcher is not running%s%s",
+                       promoted ? "source" : "receiver",
+                       rc == 0 && st.error[0] ? ": " : "",
+                       rc == 0 ? st.error : "");
+        return promoted ? OCF_FAILED_PROMOTED : OCF_ERR_GENERIC;
+    }
+    if (ra_now_ms() - st.updated_mono_ms > HEARTBEAT_STALE_MS) {
+        ra_exit_reason("the watcher is hung (no heartbeat for %lld s)",
+                       (ra_now_ms() - st.updated_mono_ms) / 1000);
+        return promoted ? OCF_FAILED_PROMOTED : OCF_ERR_GENERIC;
+    }
+    if (promoted) {
+        return source_health(ctx, e, &st);
+    }
+    if (e->cfg.rsyncd && rsyncd_locate(&e->cfg, &e->paths) <= 0) {
+        ra_exit_reason("the rsync daemon is not running");
+        return OCF_ERR_GENERIC;
+    }
+    if (st.local_writes > 0) {
+        ra_log_repeat(e->paths.repeat, LOG_WARNING, "degraded: %ld local "
+                      "write(s) into the replica, last %s", st.local_writes,
+                      st.local_write_path);
+        ra_exit_reason("a local process wrote into the replica (%s)",
+                       st.local_write_path);
+        return OCF_DEGRADED;
+    }
+    return OCF_SUCCESS;
+}
+
+static int confsync_monitor(struct ra_ctx *ctx)
+{
+    struct action_env e;
+    int rc = env_open(ctx, &e);
+
+    if (rc == OCF_SUCCESS) {
+        rc = monitor_env(ctx, &e);
+    } else if (ctx->is_probe && rc != OCF_ERR_CONFIGURED) {
+        rc = OCF_NOT_RUNNING;   /* not installed here: not running here */
+    }
+    cfg_free(&e.cfg);
+    return rc;
+}
+
+static int confsync_start(struct ra_ctx *ctx)
+{
+    struct action_env e;
+    char role[32];
+    int rc = env_open(ctx, &e);
+
+    if (rc != OCF_SUCCESS) {
+        goto done;
+    }
+    role_read(&e.paths, role, sizeof(role));
+    if (strcmp(role, "promoted") == 0) {
+        watcher_stop(ctx, &e.cfg, &e.paths, 5000);     /* a leftover source */
+    }
+    ra_attr_cache_reset(ctx);
+    rc = receiver_start(ctx, &e.cfg, &e.paths);
+done:
+    cfg_free(&e.cfg);
+    return rc;
+}
+
+static int confsync_stop(struct ra_ctx *ctx)
+{
+    struct action_env e;
+    char role[32];
+    int rc = env_open(ctx, &e);
+
+    if (rc != OCF_SUCCESS) {
+        goto done;
+    }
+    role_read(&e.paths, role, sizeof(role));
+    watcher_stop(ctx, &e.cfg, &e.paths, STOP_MARGIN_MS + 3000);
+    rsyncd_stop(ctx, &e.cfg, &e.paths);
+    if (strcmp(role, "promoted") == 0) {
+        attrs_clear(ctx);
+    }
+    if (watcher_locate(&e.cfg, &e.paths) > 0) {
+        ra_exit_reason("the watcher survived SIGKILL");
+        rc = OCF_ERR_GENERIC;
+        goto done;
+    }
+    unlink(e.paths.role);
+    unlink(e.paths.pid);
+    ra_attr_cache_reset(ctx);
+done:
+    cfg_free(&e.cfg);
+    return rc;
+}
+
+static int confsync_promote(struct ra_ctx *ctx)
+{
+    struct action_env e;
+    char role[32];
+    struct stat sb;
+    int rc = env_open(ctx, &e);
+
+    if (rc != OCF_SUCCESS) {
+        goto done;
+    }
+    role_read(&e.paths, role, sizeof(role));
+    if (strcmp(role, "promoted") == 0
+        && monitor_env(ctx, &e) != OCF_FAILED_PROMOTED) {
+        rc = OCF_SUCCESS;
+        goto done;
+    }
+    if (stat(e.cfg.dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        ra_exit_reason("cannot be the source: %s is not a folder", e.cfg.dir);
+        rc = OCF_ERR_GENERIC;
+        goto done;
+    }
+    watcher_stop(ctx, &e.cfg, &e.paths, 5000);
+    rsyncd_stop(ctx, &e.cfg, &e.paths);
+    ra_attr_cache_reset(ctx);
+    rc = watcher_launch(ctx, &e.cfg, &e.paths, true);
+    if (rc == OCF_SUCCESS && role_write(&e.paths, "promoted") != 0) {
+        ra_exit_reason("cannot write %s", e.paths.role);
+        rc = OCF_ERR_GENERIC;
+    }
+done:
+    cfg_free(&e.cfg);
+    return rc;
+}
+
+static int confsync_demote(struct ra_ctx *ctx)
+{
+    struct action_env e;
+    int rc = env_open(ctx, &e);
+
+    if (rc != OCF_SUCCESS) {
+        goto done;
+    }
+    /* Flush to every reachable peer, keeping time to start the receiver. */
+    watcher_stop(ctx, &e.cfg, &e.paths, STOP_MARGIN_MS + 3000);
+    attrs_clear(ctx);
+    rc = receiver_start(ctx, &e.cfg, &e.paths);
+done:
+    cfg_free(&e.cfg);
+    return rc;
+}
+
+static int confsync_notify(struct ra_ctx *ctx)
+{
+    struct action_env e;
+    const char *type = getenv("OCF_RESKEY_CRM_meta_notify_type");
+    char role[32];
+    pid_t pid = 0;
+    int rc = env_open(ctx, &e);
+
+    if (rc != OCF_SUCCESS) {
+        goto done;
+    }
+    role_read(&e.paths, role, sizeof(role));
+    /* After a peer started or was demoted: retry pushing to it now. */
+    if (type != NULL && strcmp(type, "post") == 0
+        && strcmp(role, "promoted") == 0
+        && (pid = watcher_locate(&e.cfg, &e.paths)) > 0) {
+        kill(pid, SIGUSR1);
+    }
+done:
+    cfg_free(&e.cfg);
+    return rc;
+}
+
+static const struct ra_action actions[] = {
+    { "start", confsync_start },
+    { "stop", confsync_stop },
+    { "monitor", confsync_monitor },
+    { "promote", confsync_promote },
+    { "demote", confsync_demote },
+    { "notify", confsync_notify },
+    { "validate-all", confsync_validate },
+    { NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+    static const struct ra_agent agent = {
+        "confsync", confsync_metadata, confsync_params, actions
+    };
+
+    return ra_main(&agent, argc, argv);
+}
