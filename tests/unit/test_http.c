@@ -1,0 +1,461 @@
+/* test_http.c: cmocka unit tests of common/http.c (the judgement of an
+ * answer, and real GETs against a tiny HTTP server in a thread).
+ * Licence: GPL-2.0-or-later. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "http.h"
+
+/* --- a one-connection HTTP server ---------------------------------------------- */
+
+struct server {
+    int lfd;
+    int port;
+    int stop[2];                /* written by the test to end a hung answer */
+    const char *response;       /* NULL: accept, read, never answer */
+    size_t response_len;
+    pthread_t thread;
+    bool joined;
+    char request[2048];         /* what the client sent */
+};
+
+/* Waits for fd or the stop pipe; true when fd is readable. */
+static bool wait_readable(struct server *s, int fd, int timeout_ms)
+{
+    struct pollfd p[2] = { { fd, POLLIN, 0 }, { s->stop[0], POLLIN, 0 } };
+
+    if (poll(p, 2, timeout_ms) <= 0) {
+        return false;
+    }
+    return p[1].revents == 0 && p[0].revents != 0;
+}
+
+static void *server_main(void *arg)
+{
+    struct server *s = arg;
+    size_t got = 0;
+    int c;
+
+    if (!wait_readable(s, s->lfd, 20000)) {
+        return NULL;
+    }
+    c = accept(s->lfd, NULL, NULL);
+    if (c < 0) {
+        return NULL;
+    }
+    /* The request: up to the blank line, or whatever came before a pause
+     * (a TLS ClientHello has no blank line). */
+    while (got < sizeof(s->request) - 1 && strstr(s->request, "\r\n\r\n") == NULL
+           && wait_readable(s, c, s->response != NULL ? 300 : 20000)) {
+        ssize_t n = read(c, s->request + got, sizeof(s->request) - 1 - got);
+
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t) n;
+        s->request[got] = '\0';
+    }
+    if (s->response != NULL) {
+        ssize_t ignored = write(c, s->response, s->response_len);
+
+        (void) ignored;
+    } else {
+        /* hung: hold the connection until the client gives up (or stop) */
+        char sink[512];
+
+        while (wait_readable(s, c, 20000) && read(c, sink, sizeof(sink)) > 0) {
+        }
+    }
+    close(c);
+    return NULL;
+}
+
+static struct server *server_start(const char *response, size_t len)
+{
+    struct server *s = calloc(1, sizeof(*s));
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    socklen_t sl = sizeof(sa);
+
+    assert_non_null(s);
+    s->response = response;
+    s->response_len = response != NULL && len == 0 ? strlen(response) : len;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(s->lfd >= 0);
+    assert_int_equal(bind(s->lfd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+    assert_int_equal(listen(s->lfd, 4), 0);
+    assert_int_equal(getsockname(s->lfd, (struct sockaddr *) &sa, &sl), 0);
+    s->port = ntohs(sa.sin_port);
+    assert_int_equal(pipe2(s->stop, O_CLOEXEC), 0);
+    assert_int_equal(pthread_create(&s->thread, NULL, server_main, s), 0);
+    return s;
+}
+
+/* Waits for the server thread (it ends after its one connection). */
+static void server_join(struct server *s)
+{
+    if (!s->joined) {
+        pthread_join(s->thread, NULL);
+        s->joined = true;
+    }
+}
+
+static void server_stop(struct server *s)
+{
+    ssize_t ignored = write(s->stop[1], "x", 1);
+
+    (void) ignored;
+    server_join(s);
+    close(s->lfd);
+    close(s->stop[0]);
+    close(s->stop[1]);
+    free(s);
+}
+
+/* A port nothing listens on (bound, then closed). */
+static int closed_port(void)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    socklen_t sl = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    assert_true(fd >= 0);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &sl), 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+/* GETs http://127.0.0.1:<port><path> with expect, returns the verdict. */
+static enum ra_http_verdict get(int port, const char *path, const char *expect,
+                                long request_timeout_ms, long deadline_ms,
+                                char *detail, size_t detail_len)
+{
+    char url[128];
+    struct ra_deadline d;
+    struct ra_http_check check = {
+        .url = url,
+        .expect_body = expect,
+        .connect_timeout_ms = 2000,
+        .request_timeout_ms = request_timeout_ms,
+    };
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+    ra_deadline_init(&d, deadline_ms);
+    return ra_http_get(&check, &d, detail, detail_len);
+}
+
+#define RESP(status, body) \
+    "HTTP/1.1 " status "\r\nContent-Type: text/plain\r\nConnection: close\r\n" \
+    "Content-Length: " #body "\r\n\r\n"
+
+/* --- ra_http_judge ----------------------------------------------------------- */
+
+static void http_judge_accepts_200_with_the_expected_body(void **state)
+{
+    (void) state;
+    assert_int_equal(ra_http_judge(200, "true", 4, "true"), RA_HTTP_OK);
+}
+
+static void http_judge_trims_blanks_around_the_body(void **state)
+{
+    (void) state;
+    assert_int_equal(ra_http_judge(200, " true\n", 6, "true"), RA_HTTP_OK);
+    assert_int_equal(ra_http_judge(200, "\r\n\ttrue \r\n", 10, "true"), RA_HTTP_OK);
+}
+
+static void http_judge_rejects_a_different_body(void **state)
+{
+    static const char *const bad[] = { "false", "truex", "xtrue", "tru", "True",
+                                       "true true", "", "   ", NULL };
+    (void) state;
+
+    for (size_t i = 0; bad[i] != NULL; i++) {
+        assert_int_equal(ra_http_judge(200, bad[i], strlen(bad[i]), "true"),
+                         RA_HTTP_BAD_BODY);
+    }
+    /* the length given counts, not a NUL */
+    assert_int_equal(ra_http_judge(200, "tr\0ue", 5, "true"), RA_HTTP_BAD_BODY);
+    assert_int_equal(ra_http_judge(200, "truefalse", 4, "true"), RA_HTTP_OK);
+}
+
+static void http_judge_rejects_any_status_but_200(void **state)
+{
+    static const long bad[] = { 0, 100, 201, 204, 301, 302, 404, 500, 503 };
+    (void) state;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(ra_http_judge(bad[i], "true", 4, "true"),
+                         RA_HTTP_BAD_STATUS);
+        assert_int_equal(ra_http_judge(bad[i], "", 0, NULL), RA_HTTP_BAD_STATUS);
+    }
+}
+
+static void http_judge_accepts_any_body_when_none_is_expected(void **state)
+{
+    (void) state;
+    assert_int_equal(ra_http_judge(200, "anything", 8, ""), RA_HTTP_OK);
+    assert_int_equal(ra_http_judge(200, "anything", 8, NULL), RA_HTTP_OK);
+    assert_int_equal(ra_http_judge(200, "", 0, ""), RA_HTTP_OK);
+    assert_int_equal(ra_http_judge(200, NULL, 0, NULL), RA_HTTP_OK);
+}
+
+static void http_verdict_str_names_every_verdict(void **state)
+{
+    (void) state;
+    assert_string_equal(ra_http_verdict_str(RA_HTTP_OK), "ok");
+    assert_string_equal(ra_http_verdict_str(RA_HTTP_REFUSED), "connection refused");
+    assert_string_equal(ra_http_verdict_str(RA_HTTP_TIMEOUT), "timed out");
+    assert_string_equal(ra_http_verdict_str(RA_HTTP_TLS), "TLS error");
+    assert_string_equal(ra_http_verdict_str(RA_HTTP_BAD_STATUS),
+                        "unexpected HTTP status");
+    assert_string_equal(ra_http_verdict_str(RA_HTTP_BAD_BODY), "unexpected body");
+    assert_string_equal(ra_http_verdict_str(RA_HTTP_ERROR), "error");
+    assert_string_equal(ra_http_verdict_str((enum ra_http_verdict) 99), "unknown");
+}
+
+/* --- ra_http_get ------------------------------------------------------------- */
+
+static void http_get_accepts_a_healthy_answer(void **state)
+{
+    struct server *s = server_start(RESP("200 OK", 5) "true\n", 0);
+    char detail[256] = "";
+    char want[128];
+    (void) state;
+
+    assert_int_equal(get(s->port, "/health", "true", 3000, 10000, detail,
+                         sizeof(detail)), RA_HTTP_OK);
+    snprintf(want, sizeof(want), "http://127.0.0.1:%d/health answered HTTP 200 \"true \"",
+             s->port);
+    assert_string_equal(detail, want);
+    server_stop(s);
+}
+
+static void http_get_sends_a_plain_get_of_the_path(void **state)
+{
+    struct server *s = server_start(RESP("200 OK", 4) "true", 0);
+    char detail[256];
+    (void) state;
+
+    assert_int_equal(get(s->port, "/api/ready?x=1", NULL, 3000, 10000, detail,
+                         sizeof(detail)), RA_HTTP_OK);
+    /* after the join the thread has finished writing the request down */
+    server_join(s);
+    assert_memory_equal(s->request, "GET /api/ready?x=1 HTTP/1.1\r\n", 29);
+    assert_non_null(strstr(s->request, "\r\nUser-Agent: ctfreak-ha/"));
+    server_stop(s);
+}
+
+static void http_get_reports_a_wrong_body(void **state)
+{
+    struct server *s = server_start(RESP("200 OK", 6) "false\n", 0);
+    char detail[256];
+    (void) state;
+
+    assert_int_equal(get(s->port, "/", "true", 3000, 10000, detail,
+                         sizeof(detail)), RA_HTTP_BAD_BODY);
+    assert_non_null(strstr(detail, "answered HTTP 200 \"false \""));
+    server_stop(s);
+}
+
+static void http_get_reports_a_server_error(void **state)
+{
+    struct server *s = server_start(RESP("500 Internal Server Error", 4) "true", 0);
+    char detail[256];
+    (void) state;
+
+    assert_int_equal(get(s->port, "/", "true", 3000, 10000, detail,
+                         sizeof(detail)), RA_HTTP_BAD_STATUS);
+    assert_non_null(strstr(detail, "answered HTTP 500"));
+    server_stop(s);
+}
+
+static void http_get_does_not_follow_redirects(void **state)
+{
+    struct server *s = server_start(
+        "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/\r\n"
+        "Content-Length: 0\r\nConnection: close\r\n\r\n", 0);
+    char detail[256];
+    (void) state;
+
+    assert_int_equal(get(s->port, "/", NULL, 3000, 10000, detail,
+                         sizeof(detail)), RA_HTTP_BAD_STATUS);
+    assert_non_null(strstr(detail, "answered HTTP 302"));
+    server_stop(s);
+}
+
+static void http_get_ignores_proxy_settings_of_the_environment(void **state)
+{
+    struct server *s = server_start(RESP("200 OK", 4) "true", 0);
+    char detail[256];
+    (void) state;
+
+    setenv("http_proxy", "http://127.0.0.1:1", 1);
+    setenv("HTTP_PROXY", "http://127.0.0.1:1", 1);
+    setenv("ALL_PROXY", "http://127.0.0.1:1", 1);
+    assert_int_equal(get(s->port, "/", "true", 3000, 10000, detail,
+                         sizeof(detail)), RA_HTTP_OK);
+    unsetenv("http_proxy");
+    unsetenv("HTTP_PROXY");
+    unsetenv("ALL_PROXY");
+    server_stop(s);
+}
+
+static void http_get_judges_a_long_body_by_its_start(void **state)
+{
+    static char resp[16384];
+    struct server *s;
+    char detail[256];
+    int n;
+    (void) state;
+
+    n = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+                 "Content-Length: 10000\r\n\r\n");
+    memset(resp + n, 'x', 10000);
+    s = server_start(resp, (size_t) n + 10000);
+    assert_int_equal(get(s->port, "/", NULL, 3000, 10000, detail,
+                         sizeof(detail)), RA_HTTP_OK);
+    /* the excerpt in the detail stays one short line */
+    assert_true(strlen(detail) < 160);
+    server_stop(s);
+}
+
+static void http_get_reports_connection_refused_on_a_closed_port(void **state)
+{
+    char detail[256] = "";
+    long long t0 = ra_now_ms();
+    (void) state;
+
+    assert_int_equal(get(closed_port(), "/", "true", 3000, 10000, detail,
+                         sizeof(detail)), RA_HTTP_REFUSED);
+    assert_in_range(ra_now_ms() - t0, 0, 1500);
+    assert_non_null(strstr(detail, "http://127.0.0.1:"));
+}
+
+static void http_get_times_out_on_a_hung_server_within_request_timeout(void **state)
+{
+    struct server *s = server_start(NULL, 0);
+    char detail[256];
+    long long t0 = ra_now_ms();
+    long long took;
+    (void) state;
+
+    assert_int_equal(get(s->port, "/", "true", 300, 10000, detail,
+                         sizeof(detail)), RA_HTTP_TIMEOUT);
+    took = ra_now_ms() - t0;
+    assert_in_range(took, 250, 1500);
+    server_stop(s);
+}
+
+static void http_get_never_waits_past_the_deadline(void **state)
+{
+    struct server *s = server_start(NULL, 0);
+    char detail[256];
+    long long t0 = ra_now_ms();
+    (void) state;
+
+    /* the request timeout is generous; the action's deadline is not */
+    assert_int_equal(get(s->port, "/", "true", 10000, 300, detail,
+                         sizeof(detail)), RA_HTTP_TIMEOUT);
+    assert_in_range(ra_now_ms() - t0, 250, 1500);
+    server_stop(s);
+}
+
+static void http_get_gives_up_at_once_when_the_deadline_passed(void **state)
+{
+    char detail[256] = "";
+    long long t0 = ra_now_ms();
+    (void) state;
+
+    assert_int_equal(get(closed_port(), "/", "true", 3000, 0, detail,
+                         sizeof(detail)), RA_HTTP_TIMEOUT);
+    assert_string_equal(detail, "no time left for the request");
+    assert_in_range(ra_now_ms() - t0, 0, 200);
+}
+
+static void http_get_refuses_schemes_other_than_http(void **state)
+{
+    struct ra_deadline d;
+    struct ra_http_check check = {
+        .url = "file:///etc/passwd",
+        .request_timeout_ms = 2000,
+    };
+    char detail[256];
+    (void) state;
+
+    ra_deadline_init(&d, 5000);
+    assert_int_equal(ra_http_get(&check, &d, detail, sizeof(detail)), RA_HTTP_ERROR);
+    assert_null(strstr(detail, "root:"));
+}
+
+static void http_get_reports_tls_failure_against_a_plain_server(void **state)
+{
+    struct server *s = server_start(RESP("200 OK", 4) "true", 0);
+    struct ra_deadline d;
+    char url[128];
+    struct ra_http_check check = {
+        .url = url,
+        .expect_body = "true",
+        .connect_timeout_ms = 2000,
+        .request_timeout_ms = 3000,
+        .tls_verify = true,
+    };
+    char detail[256];
+    (void) state;
+
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/", s->port);
+    ra_deadline_init(&d, 10000);
+    assert_int_equal(ra_http_get(&check, &d, detail, sizeof(detail)), RA_HTTP_TLS);
+    server_stop(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(http_judge_accepts_200_with_the_expected_body),
+        cmocka_unit_test(http_judge_trims_blanks_around_the_body),
+        cmocka_unit_test(http_judge_rejects_a_different_body),
+        cmocka_unit_test(http_judge_rejects_any_status_but_200),
+        cmocka_unit_test(http_judge_accepts_any_body_when_none_is_expected),
+        cmocka_unit_test(http_verdict_str_names_every_verdict),
+        cmocka_unit_test(http_get_accepts_a_healthy_answer),
+        cmocka_unit_test(http_get_sends_a_plain_get_of_the_path),
+        cmocka_unit_test(http_get_reports_a_wrong_body),
+        cmocka_unit_test(http_get_reports_a_server_error),
+        cmocka_unit_test(http_get_does_not_follow_redirects),
+        cmocka_unit_test(http_get_ignores_proxy_settings_of_the_environment),
+        cmocka_unit_test(http_get_judges_a_long_body_by_its_start),
+        cmocka_unit_test(http_get_reports_connection_refused_on_a_closed_port),
+        cmocka_unit_test(http_get_times_out_on_a_hung_server_within_request_timeout),
+        cmocka_unit_test(http_get_never_waits_past_the_deadline),
+        cmocka_unit_test(http_get_gives_up_at_once_when_the_deadline_passed),
+        cmocka_unit_test(http_get_refuses_schemes_other_than_http),
+        cmocka_unit_test(http_get_reports_tls_failure_against_a_plain_server),
+    };
+    int rc;
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
