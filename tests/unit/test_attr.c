@@ -27,12 +27,14 @@
  * attribute in a state file, and answer queries like the real ones:
  * - a file "fail" next to them makes every call fail (exit 1);
  * - a file "blackhole" makes updates and deletions vanish;
- * - a file "lag" holding N makes an update visible only after N queries. */
+ * - a file "lag" holding N makes an update visible only after N queries;
+ * - a file "slowquery" ("slowupdate") makes queries (updates) hang for 5 s. */
 static const char fake_common[] =
     "d=$(dirname \"$0\")\n"
     "printf '%s\\n' \"$(basename \"$0\") $*\" >> \"$d/../calls.log\"\n"
     "if [ -e \"$d/../fail\" ]; then echo 'simulated failure' >&2; exit 1; fi\n"
     "commit() {\n"
+    "  [ -e \"$d/../slowupdate\" ] && sleep 5\n"
     "  [ -e \"$d/../blackhole\" ] && return 0\n"
     "  if [ \"$1\" = U ]; then\n"
     "    printf '%s' \"$2\" > \"$state.pending\"\n"
@@ -65,7 +67,8 @@ static const char fake_attrd_updater[] =
     "state=\"$d/../state.attrd.$name.$node\"\n"
     "case $op in\n"
     "  U|D) commit $op \"$value\" ;;\n"
-    "  Q) settle\n"
+    "  Q) [ -e \"$d/../slowquery\" ] && sleep 5\n"
+    "     settle\n"
     "     [ -e \"$state\" ] || { echo \"attribute $name not found\" >&2; exit 105; }\n"
     "     printf 'name=\"%s\" host=\"%s\" value=\"%s\"\\n' \"$name\" \"$node\" "
     "\"$(cat \"$state\")\" ;;\n"
@@ -650,6 +653,51 @@ static void attr_set_times_out_when_the_value_never_shows(void **state)
     assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_TRANSIENT, "utest-a", NULL, "5"), 0);
 }
 
+static void attr_set_times_out_when_the_deadline_ends_during_a_query(void **state)
+{
+    struct fixture *f = *state;
+    long long t0;
+
+    /* the update goes through, the query hangs past the deadline */
+    control(f, "slowquery", "");
+    ra_deadline_init(&f->ctx.deadline, 400);
+    t0 = ra_now_ms();
+    assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_TRANSIENT, "utest-a", NULL, "5"),
+                     -ETIMEDOUT);
+    assert_in_range(ra_now_ms() - t0, 350, 2500);
+    assert_string_equal(call_line(f, 0), "attrd_updater -n utest-a -N node1 -U 5");
+}
+
+static void attr_get_fails_cleanly_when_the_query_outlives_the_deadline(void **state)
+{
+    struct fixture *f = *state;
+    char *value = (char *) "sentinel";
+
+    /* run under valgrind or ASan: the killed query's output must be freed */
+    control(f, "slowquery", "");
+    ra_deadline_init(&f->ctx.deadline, 300);
+    assert_true(ra_attr_get(&f->ctx, RA_ATTR_TRANSIENT, "utest-a", NULL, &value) < 0);
+    assert_null(value);
+}
+
+static void attr_set_fails_cleanly_when_the_update_outlives_the_deadline(void **state)
+{
+    struct fixture *f = *state;
+    size_t before;
+
+    /* run under valgrind or ASan: the killed update's output must be freed */
+    control(f, "slowupdate", "");
+    ra_deadline_init(&f->ctx.deadline, 300);
+    assert_true(ra_attr_set(&f->ctx, RA_ATTR_PROMOTION, "s", NULL, "5") < 0);
+    /* nothing cached: the next call tries again */
+    control(f, "slowupdate", NULL);
+    ra_deadline_init(&f->ctx.deadline, 10000);
+    before = call_count(f);
+    assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_PROMOTION, "s", NULL, "5"), 0);
+    assert_string_equal(call_line(f, before),
+                        "crm_attribute --promotion -l reboot -N node1 -v 5");
+}
+
 static void attr_cache_reset_makes_the_next_set_exec_again(void **state)
 {
     struct fixture *f = *state;
@@ -709,6 +757,9 @@ int main(void)
         FIXTURE_TEST(attr_set_with_a_failing_tool_returns_an_error),
         FIXTURE_TEST(attr_set_without_the_tool_returns_an_error),
         FIXTURE_TEST(attr_set_times_out_when_the_value_never_shows),
+        FIXTURE_TEST(attr_set_times_out_when_the_deadline_ends_during_a_query),
+        FIXTURE_TEST(attr_get_fails_cleanly_when_the_query_outlives_the_deadline),
+        FIXTURE_TEST(attr_set_fails_cleanly_when_the_update_outlives_the_deadline),
         FIXTURE_TEST(attr_cache_reset_makes_the_next_set_exec_again),
         FIXTURE_TEST(attr_set_passes_shell_metacharacters_literally),
     };

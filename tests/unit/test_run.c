@@ -401,6 +401,23 @@ static void run_passes_extra_environment(void **state)
     unsetenv("UTEST_INHERITED");
 }
 
+static void run_extra_environment_overrides_an_inherited_variable(void **state)
+{
+    const char *const argv[] = { "/usr/bin/printenv", "UTEST_OVERRIDE", NULL };
+    const char *const extra[] = { "UTEST_OVERRIDE=extra", NULL };
+    struct ra_run_opts opts = { .env = extra };
+    struct ra_run_result res;
+    char out[64];
+    (void) state;
+
+    setenv("UTEST_OVERRIDE", "inherited", 1);
+    assert_int_equal(run_simple(argv, &opts, &res), 0);
+    unsetenv("UTEST_OVERRIDE");
+    snprintf(out, sizeof(out), "%s", res.out);
+    ra_run_result_free(&res);
+    assert_string_equal(out, "extra\n");
+}
+
 static void run_starts_in_root_or_the_given_directory(void **state)
 {
     struct fixture *f = *state;
@@ -637,6 +654,7 @@ int main(void)
         cmocka_unit_test(run_closes_inherited_fds_in_the_child),
         cmocka_unit_test(run_gives_the_child_dev_null_as_stdin),
         cmocka_unit_test(run_passes_extra_environment),
+        cmocka_unit_test(run_extra_environment_overrides_an_inherited_variable),
         cmocka_unit_test_setup_teardown(run_starts_in_root_or_the_given_directory,
                                         fixture_setup, fixture_teardown),
         cmocka_unit_test(run_keeps_at_most_max_output_and_drains_the_rest),
