@@ -1,5 +1,4 @@
-/* test_attr.c: cmocka unit tests of common/attr.c (the attribute cache, and
- * ra_attr_set/get/del against fake crm_attribute and attrd_updater on PATH).
+/* test_attr.c: unit tests of common/attr.c (cache, set/get/del via fake tools).
  * Licence: GPL-2.0-or-later. */
 #include "config.h"
 

@@ -1,5 +1,4 @@
-/* test_deadline.c: cmocka unit tests of common/deadline.c (the time budget
- * of one OCF action).
+/* test_deadline.c: unit tests of common/deadline.c (an action's time budget).
  * Licence: GPL-2.0-or-later. */
 #include "config.h"
 

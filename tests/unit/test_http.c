@@ -1,5 +1,4 @@
-/* test_http.c: cmocka unit tests of common/http.c (the judgement of an
- * answer, and real GETs against a tiny HTTP server in a thread).
+/* test_http.c: unit tests of common/http.c (judgement, GETs to an in-test server).
  * Licence: GPL-2.0-or-later. */
 #include "config.h"
 

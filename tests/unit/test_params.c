@@ -1,5 +1,4 @@
-/* test_params.c: cmocka unit tests of common/params.c (value parsers,
- * parameter checks, OCF_RESKEY_* loading, word splitting).
+/* test_params.c: unit tests of common/params.c (parsers, checks, loading, words).
  * Licence: GPL-2.0-or-later. */
 #include "config.h"
 

@@ -1,5 +1,4 @@
-/* test_proc.c: cmocka unit tests of common/proc.c (process states, pid
- * files, process identity, locating a resource's process).
+/* test_proc.c: unit tests of common/proc.c (process states, pid files, identity).
  * Licence: GPL-2.0-or-later. */
 #include "config.h"
 

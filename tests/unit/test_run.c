@@ -1,5 +1,4 @@
-/* test_run.c: cmocka unit tests of common/run.c (child processes without a
- * shell, and the daemon launcher).
+/* test_run.c: unit tests of common/run.c (children without a shell, daemons).
  * Licence: GPL-2.0-or-later. */
 #include "config.h"
 
