@@ -406,6 +406,7 @@ static bool wait_gone(pid_t pid, const struct ra_deadline *d)
 static void process_end(pid_t pid, const struct ra_deadline *d, const char *what)
 {
     struct ra_deadline last;
+    pid_t pgid = 0;
 
     if (pid <= 0) {
         return;
@@ -415,7 +416,10 @@ static void process_end(pid_t pid, const struct ra_deadline *d, const char *what
         return;
     }
     ra_log_err("%s did not stop in time: killing it | pid=%ld", what, (long) pid);
-    kill(-pid, SIGKILL);
+    pgid = getpgid(pid);
+    if (pgid > 1 && pgid != getpgrp()) {
+        kill(-pgid, SIGKILL);   /* with its rsync and ssh children */
+    }
     kill(pid, SIGKILL);
     ra_deadline_init(&last, 2000);
     wait_gone(pid, &last);

@@ -942,7 +942,12 @@ static void job_run(const struct watcher *w, const struct peer *p, bool full)
         argv_add(&a, rsyncd(w) && x[0] == '/'
                  ? argv_cat(&a, "/", w->dir_name, x, NULL) : x);
     }
-    if (!full) {
+    if (full) {
+        /* Quick check to the nanosecond (rsync compares seconds by default). */
+        argv_add(&a, "--modify-window=-1");
+    } else {
+        /* The listed files did change: never skip one on size and time. */
+        argv_add(&a, "--ignore-times");
         argv_add(&a, argv_cat(&a, "--filter=merge ", p->filter_file, NULL));
     }
     if (rsyncd(w)) {
