@@ -222,7 +222,8 @@ static int validate(struct ra_ctx *ctx, const struct instance *inst)
     return rc != OCF_SUCCESS ? rc : check_node(ctx, inst);
 }
 
-static enum ra_http_verdict health_check(struct ra_ctx *ctx, char *detail, size_t len)
+static enum ra_http_verdict health_check(struct ra_ctx *ctx, const struct ra_deadline *d,
+                                         char *detail, size_t len)
 {
     struct ra_http_check check = {
         .url = ra_param(ctx, "url"),
@@ -235,7 +236,7 @@ static enum ra_http_verdict health_check(struct ra_ctx *ctx, char *detail, size_
         .tls_verify = ra_param_bool(ctx, "tls_verify"),
     };
 
-    return ra_http_get(&check, &ctx->deadline, detail, len);
+    return ra_http_get(&check, d, detail, len);
 }
 
 /* ---- the database ---------------------------------------------------------------------- */
@@ -423,19 +424,32 @@ enum start_outcome {
     START_TIMED_OUT,
 };
 
-/* Waits until /isalive answers as expected, the process dies, or the deadline. */
+/* Time kept back from the start wait to stop a failed instance and judge
+ * the database before the action's own deadline. */
+static long start_reserve_ms(const struct ra_ctx *ctx)
+{
+    long r = ra_deadline_remaining_ms(&ctx->deadline) / 4;
+
+    return r < 300 ? 300 : (r > 5000 ? 5000 : r);
+}
+
+/* Waits until /isalive answers as expected, the process dies, or the wait
+ * deadline (the action's minus a reserve). */
 static enum start_outcome wait_healthy(struct ra_ctx *ctx, pid_t pid, char *detail,
                                        size_t len)
 {
+    struct ra_deadline wait;
+
+    ra_deadline_init(&wait, ra_deadline_remaining_ms(&ctx->deadline) - start_reserve_ms(ctx));
     for (;;) {
         if (!ra_proc_alive(pid)) {
             snprintf(detail, len, "the process (pid %d) exited during start", (int) pid);
             return START_DIED;
         }
-        if (health_check(ctx, detail, len) == RA_HTTP_OK) {
+        if (health_check(ctx, &wait, detail, len) == RA_HTTP_OK) {
             return START_HEALTHY;
         }
-        if (!ra_deadline_sleep_ms(&ctx->deadline, START_POLL_MS)) {
+        if (!ra_deadline_sleep_ms(&wait, START_POLL_MS)) {
             return START_TIMED_OUT;
         }
     }
@@ -452,11 +466,11 @@ static void signal_instance(pid_t pid, int sig)
     }
 }
 
-/* SIGTERM, wait until the deadline minus a reserve, SIGKILL, wait. */
-static bool instance_terminate(struct ra_ctx *ctx, pid_t pid)
+/* SIGTERM, wait until the deadline d minus a reserve, SIGKILL, wait. */
+static bool instance_terminate(const struct ra_deadline *d, pid_t pid)
 {
     struct ra_deadline term;
-    long left = ra_deadline_remaining_ms(&ctx->deadline);
+    long left = ra_deadline_remaining_ms(d);
 
     ra_deadline_init(&term, left > STOP_KILL_RESERVE_MS * 2 ? left - STOP_KILL_RESERVE_MS
                                                              : left / 2);
@@ -466,7 +480,7 @@ static bool instance_terminate(struct ra_ctx *ctx, pid_t pid)
     }
     ra_log_warn("pid %d ignored SIGTERM: sending SIGKILL", (int) pid);
     signal_instance(pid, SIGKILL);
-    return ra_proc_wait_gone(pid, &ctx->deadline);
+    return ra_proc_wait_gone(pid, d);
 }
 
 /* A start failed.  Case 2 of the vendor's guide: with a healthy database,
@@ -494,6 +508,7 @@ static int action_start(struct ra_ctx *ctx)
 {
     char detail[512] = "";
     struct instance inst;
+    struct ra_deadline stop_by;
     enum start_outcome outcome;
     bool by_scan = false;
     pid_t pid;
@@ -538,8 +553,9 @@ static int action_start(struct ra_ctx *ctx)
         snprintf(last, sizeof(last), "not healthy before the start timeout: %s", detail);
         snprintf(detail, sizeof(detail), "%s", last);
     }
-    /* Never leave a half-started instance behind. */
-    (void) instance_terminate(ctx, pid);
+    /* Never leave a half-started instance behind; keep time to judge the database. */
+    ra_deadline_init(&stop_by, ra_deadline_remaining_ms(&ctx->deadline) / 2);
+    (void) instance_terminate(&stop_by, pid);
     unlink(inst.pidfile);
     rc = start_failed(ctx, &inst, detail);
 
@@ -565,7 +581,7 @@ static int action_stop(struct ra_ctx *ctx)
         return OCF_SUCCESS;
     }
     pid = instance_pid(&inst, &by_scan);
-    if (pid > 0 && !instance_terminate(ctx, pid)) {
+    if (pid > 0 && !instance_terminate(&ctx->deadline, pid)) {
         ra_exit_reason("pid %d survived SIGKILL", (int) pid);
         rc = OCF_ERR_GENERIC;
     }
@@ -573,7 +589,7 @@ static int action_stop(struct ra_ctx *ctx)
     n = ra_proc_find(&inst.match, pids, sizeof(pids) / sizeof(pids[0]));
     for (size_t i = 0; i < n && i < sizeof(pids) / sizeof(pids[0]); i++) {
         ra_log_warn("stopping another process of this instance (pid %d)", (int) pids[i]);
-        if (!instance_terminate(ctx, pids[i])) {
+        if (!instance_terminate(&ctx->deadline, pids[i])) {
             ra_exit_reason("pid %d survived SIGKILL", (int) pids[i]);
             rc = OCF_ERR_GENERIC;
         }
@@ -597,10 +613,8 @@ static int monitor_database(struct ra_ctx *ctx, const struct instance *inst)
     if (st == DB_PRIMARY || st == DB_NOT_CONFIGURED) {
         return OCF_SUCCESS;
     }
-    ra_log_repeat(repeat_file(inst), LOG_ERR, "database is %s%s%s", db_state_str(st),
-                  *err != '\0' ? ": " : "", err);
-    ra_exit_reason("the database is %s%s%s", db_state_str(st), *err != '\0' ? ": " : "",
-                   err);
+    ra_exit_reason_repeat(repeat_file(inst), db_state_str(st), "the database is %s%s%s", db_state_str(st),
+                          *err != '\0' ? ": " : "", err);
     return OCF_ERR_GENERIC;
 }
 
@@ -615,7 +629,8 @@ static int monitor_instance(struct ra_ctx *ctx, const struct instance *inst)
     if (pid == 0) {
         if (ra_pidfile_read(inst->pidfile, inst->user_known ? inst->uid : (uid_t) -1,
                             &old) == RA_PIDFILE_OK) {
-            ra_exit_reason("CTFreak (pid %d) is gone without being stopped", (int) old);
+            ra_exit_reason_repeat(repeat_file(inst), "gone",
+                                  "CTFreak (pid %d) is gone without being stopped", (int) old);
             return OCF_ERR_GENERIC;
         }
         return OCF_NOT_RUNNING;
@@ -625,11 +640,11 @@ static int monitor_instance(struct ra_ctx *ctx, const struct instance *inst)
                       "(started outside Pacemaker?): adopting it", (int) pid);
         (void) ra_pidfile_write(inst->pidfile, pid);
     }
-    v = health_check(ctx, detail, sizeof(detail));
+    v = health_check(ctx, &ctx->deadline, detail, sizeof(detail));
     if (v != RA_HTTP_OK) {
-        ra_log_repeat(repeat_file(inst), LOG_ERR, "health check failed (%s): %s",
-                      ra_http_verdict_str(v), detail);
-        ra_exit_reason("health check failed (%s): %s", ra_http_verdict_str(v), detail);
+        ra_exit_reason_repeat(repeat_file(inst), ra_http_verdict_str(v),
+                              "health check failed (%s): %s",
+                              ra_http_verdict_str(v), detail);
         return OCF_ERR_GENERIC;
     }
     if (ctx->check_level >= 10) {

@@ -218,7 +218,9 @@ static void cache_key(char *buf, size_t len, enum ra_attr_kind kind,
     snprintf(buf, len, "%s|%s|%s", kind_str(kind), node, name);
 }
 
-/* Runs one Pacemaker CLI call; returns its exit status (or -errno). */
+/* Runs one Pacemaker CLI call; returns its exit status (res filled, to be
+ * freed), or -errno (res already freed): -ETIMEDOUT when it was killed at
+ * the deadline. */
 static int attr_exec(struct ra_ctx *ctx, const char *const argv[],
                      struct ra_run_result *res)
 {
@@ -231,7 +233,12 @@ static int attr_exec(struct ra_ctx *ctx, const char *const argv[],
     if (rc != 0) {
         return rc;
     }
-    return res->exit_status == -1 ? -EINTR : res->exit_status;
+    if (res->exit_status == -1) {
+        rc = res->timed_out ? -ETIMEDOUT : -EINTR;
+        ra_run_result_free(res);
+        return rc;
+    }
+    return res->exit_status;
 }
 
 /* Builds the argv of one operation into argv (at most 12 entries). */
@@ -325,9 +332,10 @@ static int attr_wait_visible(struct ra_ctx *ctx, enum ra_attr_kind kind,
     for (;;) {
         char *now = NULL;
         bool same;
+        int rc = ra_attr_get(ctx, kind, name, node, &now);
 
-        if (ra_attr_get(ctx, kind, name, node, &now) != 0) {
-            return -EIO;
+        if (rc != 0) {
+            return rc;
         }
         same = (want == NULL) ? now == NULL : (now != NULL && strcmp(now, want) == 0);
         free(now);

@@ -76,6 +76,18 @@ void ra_log_fini(void)
     qb_log_fini();
 }
 
+/* Prints the reason line; one line, no newlines inside: crm_mon shows it verbatim. */
+static void reason_print(char *msg)
+{
+    for (char *p = msg; *p != '\0'; p++) {
+        if (*p == '\n' || *p == '\r') {
+            *p = ' ';
+        }
+    }
+    fprintf(stderr, "ocf-exit-reason:%s\n", msg);
+    fflush(stderr);
+}
+
 void ra_exit_reason(const char *fmt, ...)
 {
     char msg[1024];
@@ -84,16 +96,8 @@ void ra_exit_reason(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-
-    /* One line, no newlines inside: crm_mon shows it verbatim. */
-    for (char *p = msg; *p != '\0'; p++) {
-        if (*p == '\n' || *p == '\r') {
-            *p = ' ';
-        }
-    }
     qb_log(LOG_ERR, "%s", msg);
-    fprintf(stderr, "ocf-exit-reason:%s\n", msg);
-    fflush(stderr);
+    reason_print(msg);
 }
 
 /* Reads the remembered text of a repeating message into buf ("" if none). */
@@ -135,27 +139,47 @@ static void repeat_write(const char *path, const char *text)
     }
 }
 
-void ra_log_repeat(const char *state_file, int prio, const char *fmt, ...)
+/* Logs msg at prio unless state_file says key was the last problem logged. */
+static void log_unless_repeated(const char *state_file, const char *key, int prio,
+                                const char *msg)
 {
-    char msg[1024];
     char last[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
 
     if (state_file == NULL) {
         qb_log(prio, "%s", msg);
         return;
     }
     repeat_read(state_file, last, sizeof(last));
-    if (strcmp(last, msg) == 0) {
+    if (strcmp(last, key) == 0) {
         qb_log(LOG_DEBUG, "(repeated) %s", msg);
         return;
     }
     qb_log(prio, "%s", msg);
-    repeat_write(state_file, msg);
+    repeat_write(state_file, key);
+}
+
+void ra_log_repeat(const char *state_file, int prio, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_unless_repeated(state_file, msg, prio, msg);
+}
+
+void ra_exit_reason_repeat(const char *state_file, const char *key,
+                           const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_unless_repeated(state_file, key, LOG_ERR, msg);
+    reason_print(msg);
 }
 
 void ra_log_repeat_clear(const char *state_file)

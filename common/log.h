@@ -30,4 +30,11 @@ void ra_log_repeat(const char *state_file, int prio, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ra_log_repeat_clear(const char *state_file);
 
+/* The exit-reason line (printed every time: Pacemaker records it with each
+ * failed operation), logged as an error only when key, a stable name of the
+ * problem (without timings or counters), differs from the last one. */
+void ra_exit_reason_repeat(const char *state_file, const char *key,
+                           const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -130,12 +130,11 @@ const char *ra_param_check(const struct ra_param_def *def, const char *value)
         if (ra_parse_duration_ms(value, &ms) != 0) {
             return "is not a duration in seconds (e.g. 5, 5s, 500ms, 1min)";
         }
-        n = ms / 1000;
-        if (ms % 1000 != 0 && has_bounds(def) && n < def->min) {
-            /* 500ms against min 1 s: below the bound */
+        /* Bounds are whole seconds; compare in milliseconds. */
+        if (has_bounds(def) && (ms < def->min * 1000 || ms > def->max * 1000)) {
             return "is out of range";
         }
-        break;
+        return NULL;
     }
     if (has_bounds(def) && (n < def->min || n > def->max)) {
         return "is out of range";

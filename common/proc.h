@@ -37,7 +37,7 @@ size_t ra_proc_find(const struct ra_proc_match *m, pid_t *pids, size_t max);
 enum ra_pidfile_status {
     RA_PIDFILE_OK,          /* pid read, file trusted */
     RA_PIDFILE_MISSING,
-    RA_PIDFILE_INVALID,     /* not a positive number */
+    RA_PIDFILE_INVALID,     /* not a number above 1 (pid 1 is never ours) */
     RA_PIDFILE_UNTRUSTED,   /* owned by a user other than root or owner_uid */
 };
 
@@ -54,8 +54,8 @@ int ra_pidfile_write(const char *path, pid_t pid);
 pid_t ra_proc_locate(const char *pid_file, uid_t owner_uid,
                      const struct ra_proc_match *m, bool *found_by_scan);
 
-/* Sends sig to pid, waits until it is gone (or a zombie) or the deadline,
- * polling every few ms.  Returns true when it is gone. */
+/* Waits until pid is gone (or a zombie) or the deadline, polling every few
+ * ms (the caller sends the signal).  Returns true when it is gone. */
 bool ra_proc_wait_gone(pid_t pid, const struct ra_deadline *d);
 
 #endif

@@ -77,8 +77,21 @@ static int identity_resolve(const char *user, struct run_identity *id)
     return 0;
 }
 
-/* The child's environment: ours, HOME/USER of the target user, then extras.
- * Built in the parent. */
+/* Does the NAME=value entry e set a name that one of list sets too? */
+static bool env_overridden(const char *e, const char *const *list)
+{
+    size_t len = strcspn(e, "=");
+
+    for (size_t i = 0; list != NULL && list[i] != NULL; i++) {
+        if (strncmp(list[i], e, len) == 0 && list[i][len] == '=') {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The child's environment: ours, HOME/USER of the target user, then extras
+ * (which replace inherited entries of the same name).  Built in the parent. */
 static char **env_build(const struct run_identity *id, const char *const *extra)
 {
     size_t n = 0;
@@ -99,6 +112,9 @@ static char **env_build(const struct run_identity *id, const char *const *extra)
     for (size_t i = 0; i < n; i++) {
         if (id->change && (strncmp(environ[i], "HOME=", 5) == 0
                            || strncmp(environ[i], "USER=", 5) == 0)) {
+            continue;
+        }
+        if (env_overridden(environ[i], extra)) {
             continue;
         }
         env[k++] = environ[i];
