@@ -485,21 +485,22 @@ static bool instance_terminate(const struct ra_deadline *d, pid_t pid)
 
 /* A start failed.  Case 2 of the vendor's guide: with a healthy database,
  * failing over would hit the same problem on the standby. */
-static int start_failed(struct ra_ctx *ctx, const struct instance *inst, const char *what)
+static int start_failed(struct ra_ctx *ctx, const struct instance *inst, const char *why,
+                        const char *what)
 {
     char err[512] = "";
     enum db_state st = db_state_check(ctx, err, sizeof(err));
     bool healthy_db = st == DB_PRIMARY || st == DB_NOT_CONFIGURED;
 
     if (healthy_db && strcmp(ra_param(ctx, "on_start_failure"), "block") == 0) {
-        ra_exit_reason("CTFreak failed to start (%s) while its database is %s: not "
+        ra_exit_reason("CTFreak failed to start (%s%s) while its database is %s: not "
                        "failing over, the standby holds the same state (replication "
                        "is not a backup). Send %s to CTFreak support, restore the "
                        "config folder and the database from the same backup, then run "
-                       "'pcs resource cleanup'", what, db_state_str(st), inst->logfile);
+                       "'pcs resource cleanup'", why, what, db_state_str(st), inst->logfile);
         return OCF_ERR_CONFIGURED;
     }
-    ra_exit_reason("CTFreak failed to start (%s); database %s; see %s", what,
+    ra_exit_reason("CTFreak failed to start (%s%s); database %s; see %s", why, what,
                    db_state_str(st), inst->logfile);
     return OCF_ERR_GENERIC;
 }
@@ -547,17 +548,13 @@ static int action_start(struct ra_ctx *ctx)
         rc = OCF_SUCCESS;
         goto done;
     }
-    if (outcome == START_TIMED_OUT) {
-        char last[512];
-
-        snprintf(last, sizeof(last), "not healthy before the start timeout: %s", detail);
-        snprintf(detail, sizeof(detail), "%s", last);
-    }
     /* Never leave a half-started instance behind; keep time to judge the database. */
     ra_deadline_init(&stop_by, ra_deadline_remaining_ms(&ctx->deadline) / 2);
     (void) instance_terminate(&stop_by, pid);
     unlink(inst.pidfile);
-    rc = start_failed(ctx, &inst, detail);
+    rc = start_failed(ctx, &inst,
+                      outcome == START_TIMED_OUT ? "not healthy before the start timeout: " : "",
+                      detail);
 
 done:
     instance_free(&inst);
