@@ -1,0 +1,158 @@
+#!/bin/sh
+# configs/pcs-2node.sh: the recommended pcs configuration of a 2-node CTFreak active/standby cluster.
+# Licence: GPL-2.0-or-later.
+#
+# Run it once, as root, on one node of a running 2-node cluster (corosync
+# "two_node: 1", fencing devices created, PostgreSQL set up as primary +
+# streaming standby, the CTFreak config folder on both nodes). It builds the
+# whole configuration in a copy of the CIB and pushes it in one step, so
+# nothing starts before every constraint exists:
+#
+#   pgsql-clone     ocf:ctfreak:pgsql     promotable, promoted-max=1, notify=true
+#   confsync-clone  ocf:ctfreak:confsync  promotable, promoted-max=1 (config folder)
+#   ctfreak         ocf:ctfreak:ctfreak   the instance, priority 10
+#   ctfreak-ip      ocf:heartbeat:IPaddr2 the clients' floating address
+#
+#   promote pgsql -> promote confsync -> start ctfreak -> start ctfreak-ip,
+#   all on one node; the orders are symmetrical, so the IP and CTFreak are
+#   stopped before the config folder and the database are demoted.
+#
+# Node-specific values come from the environment (defaults in brackets):
+#   NODE1 NODE2            node names as corosync knows them [node1 node2]
+#   NODE1_ADDR NODE2_ADDR  their replication addresses [192.168.234.1 .2]
+#   CTFREAK_VIP            floating address [192.168.234.100]
+#   CTFREAK_VIP_CIDR       its prefix length [24]
+#   CTFREAK_VIP_NIC        interface carrying it [eth0]
+#   CTFREAK_BINARY         CTFreak binary [/usr/local/bin/ctfreak]
+#   CTFREAK_CONFIG_DIR     config folder, same path on both nodes [/var/lib/ctfreak/config]
+#   CTFREAK_USER           user CTFreak runs as [ctfreak]
+#   CTFREAK_ARGS           extra arguments after "run" []
+#   CTFREAK_URL            health check [http://127.0.0.1:6700/isalive]
+#   CTFREAK_LOG_FILE       CTFreak's stdout/stderr [/var/log/ctfreak-ha/ctfreak.log]
+#   CTFREAK_DB             libpq conninfo of CTFreak's database, for the agent's
+#                          checks [host=127.0.0.1 dbname=ctfreak user=ctfreak]
+#   PGSQL_BINDIR PGSQL_PGDATA PGSQL_DATADIR  [/usr/lib/postgresql/15/bin,
+#                          /etc/postgresql/15/main, /var/lib/postgresql/15/main]
+#   PGSQL_SYNCHRONOUS      off | on | strict [on: no committed row lost on
+#                          failover; falls back to async while the standby is gone]
+#   CTFREAK_FOLDER_SYNC    confsync | none [confsync]; none: the config folder
+#                          is replicated outside the cluster (DRBD, storage)
+#   CONFSYNC_TRANSPORT     rsyncd | ssh [rsyncd]
+#   CONFSYNC_SECRETS       rsyncd secrets file, same on both nodes [/etc/ctfreak-ha/confsync.secrets]
+#   CONFSYNC_SSH_KEY       ssh key (transport=ssh) []
+#   CTFREAK_OCF_PROVIDER   OCF provider of the three agents [ctfreak] (tests of
+#                          a build installed under another name)
+#   PRIORITY_FENCING_DELAY delay before fencing the node running CTFreak in a
+#                          fence race [5s]; must exceed your fence device's
+#                          time to power a node off
+set -eu
+
+: "${NODE1:=node1}" "${NODE2:=node2}"
+: "${NODE1_ADDR:=192.168.234.1}" "${NODE2_ADDR:=192.168.234.2}"
+: "${CTFREAK_VIP:=192.168.234.100}" "${CTFREAK_VIP_CIDR:=24}" "${CTFREAK_VIP_NIC:=eth0}"
+: "${CTFREAK_BINARY:=/usr/local/bin/ctfreak}"
+: "${CTFREAK_CONFIG_DIR:=/var/lib/ctfreak/config}"
+: "${CTFREAK_USER:=ctfreak}" "${CTFREAK_ARGS:=}"
+: "${CTFREAK_URL:=http://127.0.0.1:6700/isalive}"
+: "${CTFREAK_LOG_FILE:=/var/log/ctfreak-ha/ctfreak.log}"
+: "${CTFREAK_DB:=host=127.0.0.1 dbname=ctfreak user=ctfreak}"
+: "${PGSQL_BINDIR:=/usr/lib/postgresql/15/bin}"
+: "${PGSQL_PGDATA:=/etc/postgresql/15/main}" "${PGSQL_DATADIR:=/var/lib/postgresql/15/main}"
+: "${PGSQL_SYNCHRONOUS:=on}"
+: "${CTFREAK_FOLDER_SYNC:=confsync}"
+: "${CONFSYNC_TRANSPORT:=rsyncd}" "${CONFSYNC_SECRETS:=/etc/ctfreak-ha/confsync.secrets}"
+: "${CONFSYNC_SSH_KEY:=}"
+: "${PRIORITY_FENCING_DELAY:=5s}"
+: "${CTFREAK_OCF_PROVIDER:=ctfreak}"
+P=$CTFREAK_OCF_PROVIDER
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cib=$work/cib.xml
+pcs cluster cib "$cib"
+cp "$cib" "$work/orig.xml"
+
+# Fencing is required: a node that cannot be fenced can never be failed over
+# from safely. Create the devices first (e.g. pcs stonith create ipmi-node1
+# fence_ipmilan ip=... pcmk_host_list=node1 ...).
+if ! cibadmin -Q -o resources | grep -q 'class="stonith"'; then
+    echo "pcs-2node.sh: no fencing device is configured; create one first" >&2
+    exit 1
+fi
+pcs -f "$cib" property set stonith-enabled=true
+# Both halves of a 2-node cluster stay quorate on a split (two_node), so the
+# nodes race to fence each other: the one running CTFreak (priority 10) is
+# fenced only after this delay, and wins.
+pcs -f "$cib" property set priority-fencing-delay="$PRIORITY_FENCING_DELAY"
+pcs -f "$cib" resource defaults update resource-stickiness=1
+
+# PostgreSQL: a standby on every node, the best one promoted. Monitors are
+# cheap (one libpq connection, no fork), so they run every few seconds.
+pcs -f "$cib" resource create pgsqld ocf:$P:pgsql \
+    bindir="$PGSQL_BINDIR" pgdata="$PGSQL_PGDATA" datadir="$PGSQL_DATADIR" \
+    synchronous="$PGSQL_SYNCHRONOUS" rewind=true \
+    op start timeout=60s op stop timeout=60s \
+    op promote timeout=30s op demote timeout=120s op notify timeout=60s \
+    op monitor interval=3s timeout=10s role=Promoted \
+    op monitor interval=4s timeout=10s role=Unpromoted \
+    promotable pgsql-clone promoted-max=1 notify=true
+
+# The config folder: pushed from the promoted node to the other one.
+if [ "$CTFREAK_FOLDER_SYNC" = confsync ]; then
+    if [ "$CONFSYNC_TRANSPORT" = rsyncd ]; then
+        set -- transport=rsyncd secrets_file="$CONFSYNC_SECRETS"
+    else
+        set -- transport=ssh ssh_key="$CONFSYNC_SSH_KEY"
+    fi
+    pcs -f "$cib" resource create confsync ocf:$P:confsync \
+        dir="$CTFREAK_CONFIG_DIR" "$@" \
+        peers="$NODE1=$NODE1_ADDR $NODE2=$NODE2_ADDR" \
+        op start timeout=30s op stop timeout=120s \
+        op promote timeout=30s op demote timeout=120s op notify timeout=20s \
+        op monitor interval=5s timeout=20s role=Promoted \
+        op monitor interval=6s timeout=20s role=Unpromoted \
+        promotable confsync-clone promoted-max=1 notify=true
+fi
+
+# The instance. A start failure while its database is healthy blocks the
+# resource (no failover: the standby holds the same state).
+pcs -f "$cib" resource create ctfreak ocf:$P:ctfreak \
+    binary="$CTFREAK_BINARY" config_dir="$CTFREAK_CONFIG_DIR" \
+    user="$CTFREAK_USER" args="$CTFREAK_ARGS" url="$CTFREAK_URL" \
+    log_file="$CTFREAK_LOG_FILE" db_conninfo="$CTFREAK_DB" \
+    on_start_failure=block \
+    op start timeout=60s op stop timeout=60s \
+    op monitor interval=3s timeout=20s \
+    op monitor interval=30s timeout=30s OCF_CHECK_LEVEL=10 \
+    meta priority=10
+
+pcs -f "$cib" resource create ctfreak-ip ocf:heartbeat:IPaddr2 \
+    ip="$CTFREAK_VIP" cidr_netmask="$CTFREAK_VIP_CIDR" nic="$CTFREAK_VIP_NIC" \
+    op monitor interval=10s timeout=20s
+
+# Together on one node...
+if [ "$CTFREAK_FOLDER_SYNC" = confsync ]; then
+    pcs -f "$cib" constraint colocation add Promoted confsync-clone with Promoted pgsql-clone \
+        INFINITY id=col-confsync-with-pgsql
+    pcs -f "$cib" constraint colocation add ctfreak with Promoted confsync-clone \
+        INFINITY id=col-ctfreak-with-confsync
+else
+    pcs -f "$cib" constraint colocation add ctfreak with Promoted pgsql-clone \
+        INFINITY id=col-ctfreak-with-pgsql
+fi
+pcs -f "$cib" constraint colocation add ctfreak-ip with ctfreak \
+    INFINITY id=col-ip-with-ctfreak
+# ...in this order (and the reverse order when stopping / demoting).
+if [ "$CTFREAK_FOLDER_SYNC" = confsync ]; then
+    pcs -f "$cib" constraint order promote pgsql-clone then promote confsync-clone \
+        id=ord-pgsql-then-confsync
+    pcs -f "$cib" constraint order promote confsync-clone then start ctfreak \
+        id=ord-confsync-then-ctfreak
+fi
+pcs -f "$cib" constraint order promote pgsql-clone then start ctfreak \
+    id=ord-pgsql-then-ctfreak
+pcs -f "$cib" constraint order start ctfreak then start ctfreak-ip \
+    id=ord-ctfreak-then-ip
+
+crm_verify -x "$cib" -V
+pcs cluster cib-push "$cib" diff-against="$work/orig.xml"

@@ -1,0 +1,137 @@
+# tests/cluster/e2e/lib.sh: shared by scripts/demo, tests/cluster/e2e/run and bench/failover: sets up
+# PostgreSQL, the CTFreak stand-in and its config folder in a harness cluster. Licence: GPL-2.0-or-later.
+#
+# The caller sets TOP (source tree) and STANDIN (built stand-in), and may set
+# CLUSTER_ID / CLUSTER_RUN (exported to tests/cluster/ctl).
+
+CTL=$TOP/tests/cluster/ctl
+: "${CLUSTER_ID:=ctfha}" "${CLUSTER_RUN:=$TOP/tests/cluster/run}"
+export CLUSTER_ID CLUSTER_RUN
+SUBNET=192.168.234
+VIP=$SUBNET.100
+CLIENT_ADDR=$SUBNET.250
+HTTP_PORT=6700
+# Host files every node sees (the run dir is visible at the same path in the
+# nodes and removed by `ctl down`).
+HA=$CLUSTER_RUN/ctfreak-ha
+BIN=$HA/bin/ctfreak
+# The config folder must be per node: the harness gives each node its own
+# /var/lib/postgresql, so the demo keeps it there. On real servers use e.g.
+# /var/lib/ctfreak/config.
+CONFIG_DIR=/var/lib/postgresql/ctfreak/config
+INSTANCE_LOG=/var/log/postgresql/ctfreak-instance.log
+REPL_PASS=repl-demo-secret
+CTF_PASS=ctfreak-demo-secret
+
+ctl() { "$CTL" "$@"; }
+# host path of a node's per-node directory: nodedir K lib-postgresql
+nodedir() { echo "$CLUSTER_RUN/node$1/$2"; }
+now() { echo "$EPOCHREALTIME"; }
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.2f", b-a}'; }
+
+# The environment configs/pcs-*.sh is given (node-specific values).
+config_env() {
+    printf '%s\n' \
+        "NODE1=node1" "NODE2=node2" \
+        "NODE1_ADDR=$SUBNET.1" "NODE2_ADDR=$SUBNET.2" "NODE3=node3" \
+        "CTFREAK_VIP=$VIP" "CTFREAK_VIP_CIDR=24" "CTFREAK_VIP_NIC=eth0" \
+        "CTFREAK_BINARY=$BIN" "CTFREAK_CONFIG_DIR=$CONFIG_DIR" \
+        "CTFREAK_USER=ctfreak" \
+        "CTFREAK_ARGS=--listen 0.0.0.0 --port $HTTP_PORT --interval-ms ${STANDIN_INTERVAL_MS:-200}" \
+        "CTFREAK_URL=http://127.0.0.1:$HTTP_PORT/isalive" \
+        "CTFREAK_LOG_FILE=$INSTANCE_LOG" \
+        "CTFREAK_DB=host=127.0.0.1 dbname=ctfreak user=ctfreak passfile=$HA/ctfreak.pgpass connect_timeout=3" \
+        "CTFREAK_OCF_PROVIDER=${CTFREAK_OCF_PROVIDER:-ctfreak}" \
+        "CONFSYNC_TRANSPORT=rsyncd" "CONFSYNC_SECRETS=$HA/confsync.secrets"
+}
+
+# Host side: the ctfreak user, the "CTFreak binary" (the stand-in), secrets.
+setup_host() {
+    id ctfreak >/dev/null 2>&1 || useradd -r -M -d /nonexistent -s /usr/sbin/nologin ctfreak
+    mkdir -p "$HA/bin" && chmod 755 "$HA" "$HA/bin" "$CLUSTER_RUN" || return 1
+    install -m 755 "$STANDIN" "$BIN" || return 1
+    printf 'confsync:%s\n' "$(head -c 12 /dev/urandom | base64)" > "$HA/confsync.secrets"
+    chmod 600 "$HA/confsync.secrets"
+    # the agent (root) checks the database as the ctfreak role
+    printf '*:*:ctfreak:ctfreak:%s\n' "$CTF_PASS" > "$HA/ctfreak.pgpass"
+    chmod 600 "$HA/ctfreak.pgpass"
+}
+
+# The Debian cluster 15/main on node K, configured for streaming replication.
+pg_create() { # K
+    ctl exec "$1" bash -ec "
+        pg_createcluster 15 main -p 5432 -- --data-checksums --auth-local=peer --auth-host=scram-sha-256 >/dev/null
+        cat > /etc/postgresql/15/main/conf.d/ctfreak-ha.conf <<'EOF'
+listen_addresses = '*'
+wal_level = replica
+hot_standby = on
+wal_log_hints = on
+max_wal_senders = 10
+wal_keep_size = 256MB
+recovery_target_timeline = 'latest'
+hot_standby_feedback = on
+EOF
+        cat >> /etc/postgresql/15/main/pg_hba.conf <<'EOF'
+host replication replicator $SUBNET.0/24 scram-sha-256
+host postgres    replicator $SUBNET.0/24 scram-sha-256
+EOF
+        printf '*:*:*:replicator:%s\n' '$REPL_PASS' > /var/lib/postgresql/.pgpass
+        chown postgres:postgres /var/lib/postgresql/.pgpass
+        chmod 600 /var/lib/postgresql/.pgpass"
+}
+
+# node P: primary with the replication role (allowed to run pg_rewind) and
+# CTFreak's database; node S: its streaming standby (pg_basebackup -R).
+# Both are stopped at the end: Pacemaker starts them.
+setup_postgresql() { # P S
+    local p=$1 s=$2
+    pg_create "$p" && pg_create "$s" || return 1
+    ctl exec "$p" pg_ctlcluster 15 main start || return 1
+    ctl as postgres "$p" psql -qX -v ON_ERROR_STOP=1 <<EOF || return 1
+CREATE ROLE replicator REPLICATION LOGIN PASSWORD '$REPL_PASS';
+GRANT EXECUTE ON function pg_catalog.pg_ls_dir(text, boolean, boolean) TO replicator;
+GRANT EXECUTE ON function pg_catalog.pg_stat_file(text, boolean) TO replicator;
+GRANT EXECUTE ON function pg_catalog.pg_read_binary_file(text) TO replicator;
+GRANT EXECUTE ON function pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean) TO replicator;
+CREATE ROLE ctfreak LOGIN PASSWORD '$CTF_PASS';
+CREATE DATABASE ctfreak OWNER ctfreak;
+EOF
+    ctl exec "$s" bash -ec "rm -rf /var/lib/postgresql/15/main" || return 1
+    ctl as postgres "$s" pg_basebackup -h "node$p" -U replicator -D /var/lib/postgresql/15/main \
+        -R -X stream -c fast -d "application_name=node$s" || return 1
+    ctl as postgres "$p" psql -qX -v ON_ERROR_STOP=1 -c \
+        "ALTER SYSTEM SET primary_conninfo = 'host=node$s port=5432 user=replicator application_name=node$p'" || return 1
+    ctl exec "$p" pg_ctlcluster 15 main stop || return 1
+}
+
+# The config folder on node K (CTFreak's config file: here the stand-in's).
+setup_config_dir() { # K
+    ctl exec "$1" bash -ec "
+        mkdir -p $CONFIG_DIR/logs
+        printf 'conninfo=host=127.0.0.1 dbname=ctfreak user=ctfreak password=%s\n' '$CTF_PASS' > $CONFIG_DIR/standin.conf
+        chown -R ctfreak: $CONFIG_DIR; chmod 750 $CONFIG_DIR; chmod 640 $CONFIG_DIR/standin.conf
+        touch $INSTANCE_LOG; chown ctfreak $INSTANCE_LOG"
+}
+
+setup_config_dir_all() { # N
+    local k
+    for ((k = 1; k <= $1; k++)); do setup_config_dir "$k" || return 1; done
+}
+
+# Applies configs/FILE verbatim inside node 1 with the node-specific values.
+apply_config() { # pcs-2node.sh | pcs-3node.sh
+    local -a envs=()
+    local l
+    while IFS= read -r l; do envs+=("$l"); done < <(config_env)
+    ctl exec 1 env "${envs[@]}" sh "$TOP/configs/$1"
+}
+
+# The client: an address on the switch, polling /isalive through the floating IP.
+sw() { nsenter --net="/run/netns/$CLUSTER_ID-sw" "$@"; }
+client_setup() {
+    sw ip addr add "$CLIENT_ADDR/24" dev br0 2>/dev/null || true
+}
+isalive() { # prints the HTTP code and body, e.g. "200 true"; fails if none
+    sw curl -s -m "${1:-1}" -w ' %{http_code}' "http://$VIP:$HTTP_PORT/isalive" 2>/dev/null \
+        | awk '{print $2, $1}'
+}
