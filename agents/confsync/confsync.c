@@ -626,7 +626,7 @@ static int rsyncd_conf_write(const struct cs_cfg *cfg, const struct cs_paths *p)
             "[confsync]\n    path = %.*s\n    read only = no\n    list = no\n"
             "    uid = root\n    gid = root\n    auth users = %s\n"
             "    secrets file = %s\n    strict modes = yes\n"
-            "    filter = + /%s/ + /%s/** + /%s/ + /%s/** - *\n"
+            "    filter = + /%s + /%s/** + /%s + /%s/** - *\n"
             "    hosts deny = *\n    hosts allow =",
             (int) (slash - cfg->dir), cfg->dir, user,
             cfg->secrets_file, slash + 1, slash + 1, qname, qname);

@@ -79,6 +79,7 @@ struct peer {
     char err_file[PATH_MAX];
     char filter_file[PATH_MAX];
     char id_file[PATH_MAX];
+    char cm_path[PATH_MAX];     /* ssh control socket ("" : no multiplexing) */
 };
 
 struct opts {
@@ -826,9 +827,14 @@ static void argv_transport(const struct watcher *w, const struct peer *p,
     if (rsyncd(w)) {
         argv_add(a, "--contimeout=5");
     } else {
+        /* One ssh connection per peer, reused by every push (ControlPersist):
+         * no key exchange per push. */
         argv_add(a, "-e");
-        argv_add(a, p->port != NULL
-                 ? argv_cat(a, w->ssh_cmd, " -p ", p->port, NULL) : w->ssh_cmd);
+        argv_add(a, argv_cat(a, w->ssh_cmd, p->port != NULL ? " -p " : "",
+                             p->port != NULL ? p->port : "",
+                             p->cm_path[0] ? " -o ControlMaster=auto "
+                             "-o ControlPersist=30 -o ControlPath=" :
+                             " -o ControlMaster=no", p->cm_path, NULL));
     }
 }
 
@@ -1259,7 +1265,32 @@ static int peer_parse(struct watcher *w, const char *spec, struct peer *p)
     snprintf(p->filter_file, sizeof(p->filter_file), "%s.%s.filter",
              w->o.state, p->node);
     snprintf(p->id_file, sizeof(p->id_file), "%s.%s.id", w->o.state, p->node);
+    /* The socket path must fit sockaddr_un and survive rsync's -e split. */
+    if (snprintf(p->cm_path, sizeof(p->cm_path), "%s.%s.ssh", w->o.state,
+                 p->node) >= 100 || strpbrk(p->cm_path, " \t'\"\\") != NULL) {
+        p->cm_path[0] = '\0';
+    }
     return 0;
+}
+
+/* Closes the peers' shared ssh connections. */
+static void peers_disconnect(const struct watcher *w)
+{
+    for (size_t i = 0; i < w->npeers; i++) {
+        const struct peer *p = &w->peers[i];
+        struct argv a = { .n = 0, .nbuf = 0 };
+
+        if (rsyncd(w) || p->cm_path[0] == '\0' || access(p->cm_path, F_OK) != 0) {
+            continue;
+        }
+        argv_add(&a, "ssh");
+        argv_add(&a, "-o");
+        argv_add(&a, argv_cat(&a, "ControlPath=", p->cm_path, NULL));
+        argv_add(&a, "-O");
+        argv_add(&a, "exit");
+        argv_add(&a, p->host);
+        run_wait(&a);
+    }
 }
 
 static void peers_free(struct watcher *w)
@@ -1335,8 +1366,8 @@ static int transport_setup(struct watcher *w)
     }
     n = snprintf(w->ssh_cmd, sizeof(w->ssh_cmd),
                  "ssh -l %s -o BatchMode=yes -o StrictHostKeyChecking=yes "
-                 "-o ConnectTimeout=5 -o ServerAliveInterval=5 "
-                 "-o ServerAliveCountMax=3 -o ControlMaster=no%s%s%s%s",
+                 "-o ConnectTimeout=5 -o ServerAliveInterval=2 "
+                 "-o ServerAliveCountMax=3%s%s%s%s",
                  w->o.ssh_user,
                  w->o.ssh_key[0] ? " -o IdentitiesOnly=yes -i " : "",
                  w->o.ssh_key,
@@ -1561,6 +1592,9 @@ int main(int argc, char **argv)
     state_write(&w, CS_PHASE_DONE);
     ra_log_info("watcher stopped | flushed=%s", rc == 0 ? "all peers" : "partly");
 done:
+    if (w.source) {
+        peers_disconnect(&w);
+    }
     peers_free(&w);
     for (size_t i = 0; i < w.wd_cap; i++) {
         free(w.wd_path[i]);
