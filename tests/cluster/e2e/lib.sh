@@ -45,6 +45,15 @@ config_env() {
         "CONFSYNC_TRANSPORT=rsyncd" "CONFSYNC_SECRETS=$HA/confsync.secrets"
 }
 
+# config_env plus the defaults of configs/pcs-2node.sh, for the crmsh file
+# (envsubst has no defaults).
+config_env_full() {
+    config_env
+    printf '%s\n' PRIORITY_FENCING_DELAY=5s PGSQL_BINDIR=/usr/lib/postgresql/15/bin \
+        PGSQL_PGDATA=/etc/postgresql/15/main PGSQL_DATADIR=/var/lib/postgresql/15/main \
+        PGSQL_SYNCHRONOUS=on
+}
+
 # Host side: the ctfreak user, the "CTFreak binary" (the stand-in), secrets.
 setup_host() {
     id ctfreak >/dev/null 2>&1 || useradd -r -M -d /nonexistent -s /usr/sbin/nologin ctfreak
