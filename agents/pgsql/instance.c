@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,27 +59,130 @@ bool pgi_exists(const struct pg_inst *pg, const char *name)
     return access(path, F_OK) == 0;
 }
 
+/* The pid on line 1 of postmaster.pid (which has more lines than a plain
+ * pid file), if the file belongs to root or the system user.  0: none. */
+static pid_t postmaster_pid_read(const struct pg_inst *pg, bool *exists)
+{
+    char path[PATH_MAX];
+    char buf[32];
+    struct stat sb;
+    long v = 0;
+    FILE *f;
+
+    pgi_path(pg, "postmaster.pid", path, sizeof(path));
+    f = fopen(path, "re");
+    *exists = f != NULL || errno != ENOENT;
+    if (f == NULL) {
+        return 0;
+    }
+    if (fstat(fileno(f), &sb) == 0 && (sb.st_uid == pg->uid || sb.st_uid == 0)
+        && fgets(buf, sizeof(buf), f) != NULL) {
+        v = strtol(buf, NULL, 10);
+    }
+    fclose(f);
+    return v > 1 && v <= INT_MAX ? (pid_t) v : 0;
+}
+
 pid_t pgi_postmaster(const struct pg_inst *pg, bool *stale_pidfile)
 {
     const struct ra_proc_match m = { pg->postgres, NULL };
-    char path[PATH_MAX];
-    pid_t pid = 0;
+    bool exists = false;
+    pid_t pid = postmaster_pid_read(pg, &exists);
 
     *stale_pidfile = false;
-    pgi_path(pg, "postmaster.pid", path, sizeof(path));
-    switch (ra_pidfile_read(path, pg->uid, &pid)) {
-    case RA_PIDFILE_MISSING:
-        return 0;
-    case RA_PIDFILE_OK:
-        if (ra_proc_alive(pid) && ra_proc_matches(pid, &m)) {
-            return pid;
-        }
-        break;
-    default:
-        break;
+    if (pid > 0 && ra_proc_matches(pid, &m)) {
+        return pid;
     }
-    *stale_pidfile = true;
+    /* Gone, a zombie (this PID 1 may never reap it) or a reused pid. */
+    *stale_pidfile = exists;
     return 0;
+}
+
+void pgi_stale_cleanup(const struct pg_inst *pg)
+{
+    char path[PATH_MAX];
+    char lock[PATH_MAX + 64];
+    char line[PATH_MAX];
+    char port[16] = "";
+    char sockdir[PATH_MAX] = "";
+    long pid = 0;
+    FILE *f;
+
+    pgi_path(pg, "postmaster.pid", path, sizeof(path));
+    f = fopen(path, "re");
+    if (f == NULL) {
+        return;
+    }
+    /* Lines: pid, data directory, start time, port, socket directory. */
+    for (int i = 1; i <= 5 && fgets(line, sizeof(line), f) != NULL; i++) {
+        line[strcspn(line, "\n")] = '\0';
+        if (i == 1) {
+            pid = strtol(line, NULL, 10);
+        } else if (i == 4) {
+            snprintf(port, sizeof(port), "%.15s", line);
+        } else if (i == 5) {
+            snprintf(sockdir, sizeof(sockdir), "%s", line);
+        }
+    }
+    fclose(f);
+    if (pid <= 1 || ra_proc_state((pid_t) pid) == RA_PROC_ALIVE) {
+        return;
+    }
+    /* The socket lock file names the same dead postmaster: postgres would
+     * see the zombie's pid as alive and refuse to start. */
+    if (sockdir[0] != '\0' && port[0] != '\0') {
+        snprintf(lock, sizeof(lock), "%s/.s.PGSQL.%s.lock", sockdir, port);
+        f = fopen(lock, "re");
+        if (f != NULL) {
+            if (fgets(line, sizeof(line), f) != NULL
+                && strtol(line, NULL, 10) == pid) {
+                ra_log_notice("removing stale %s", lock);
+                (void) unlink(lock);
+            }
+            fclose(f);
+        }
+    }
+    ra_log_notice("removing stale %s (postmaster %ld is dead)", path, pid);
+    (void) unlink(path);
+}
+
+/* Simple-protocol query (the replication protocol refuses the extended
+ * one), bounded by the deadline. */
+static PGresult *simple_exec(PGconn *conn, const char *cmd,
+                             const struct ra_deadline *d, char *err,
+                             size_t errlen)
+{
+    PGresult *res;
+    PGresult *last = NULL;
+
+    if (!PQsendQuery(conn, cmd)) {
+        ra_pg_errcpy(err, errlen, PQerrorMessage(conn));
+        return NULL;
+    }
+    while (PQisBusy(conn)) {
+        struct pollfd pfd = { PQsocket(conn), POLLIN, 0 };
+        long left = ra_deadline_remaining_ms(d);
+
+        if (left <= 0 || poll(&pfd, 1, (int) left) <= 0
+            || !PQconsumeInput(conn)) {
+            snprintf(err, errlen, "%s: no answer before the deadline", cmd);
+            return NULL;        /* the caller closes the connection */
+        }
+    }
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (last != NULL) {
+            PQclear(last);
+        }
+        last = res;
+    }
+    if (last == NULL || (PQresultStatus(last) != PGRES_TUPLES_OK
+                         && PQresultStatus(last) != PGRES_COMMAND_OK)) {
+        ra_pg_errcpy(err, errlen, last != NULL ? PQresultErrorMessage(last)
+                                               : PQerrorMessage(conn));
+        PQclear(last);
+        return NULL;
+    }
+    return last;
 }
 
 int pgi_lsn_parse(const char *s, uint64_t *lsn)
@@ -281,7 +385,7 @@ static const char **argv_with_opts(struct pg_inst *pg, const char *const *prefix
     return argv;
 }
 
-int pgi_server_launch(struct pg_inst *pg)
+int pgi_server_launch(struct pg_inst *pg, pid_t *launched)
 {
     const char *const prefix[] = { pg->postgres, "-D", pg->pgdata, NULL };
     char log_file[PATH_MAX];
@@ -308,6 +412,7 @@ int pgi_server_launch(struct pg_inst *pg)
     rc = ra_daemon_start(argv, &opts, &pid);
     if (rc == 0) {
         ra_log_info("postgres launched | pid=%d log=%s", (int) pid, log_file);
+        *launched = pid;
     }
     free(argv);
     ra_words_free(words);
@@ -453,8 +558,7 @@ int pgi_primary_view(struct pg_inst *pg, const char *conninfo,
     if (conn == NULL) {
         goto done;
     }
-    res = ra_pg_exec(conn, "IDENTIFY_SYSTEM", 0, NULL, &pg->ctx->deadline,
-                     err, errlen);
+    res = simple_exec(conn, "IDENTIFY_SYSTEM", &pg->ctx->deadline, err, errlen);
     if (res == NULL || PQntuples(res) != 1 || PQnfields(res) < 3
         || sscanf(PQgetvalue(res, 0, 1), "%u", &v->tli) != 1
         || pgi_lsn_parse(PQgetvalue(res, 0, 2), &v->flush) != 0) {
@@ -464,10 +568,17 @@ int pgi_primary_view(struct pg_inst *pg, const char *conninfo,
         goto done;
     }
     PQclear(res);
+    res = simple_exec(conn, "SHOW in_hot_standby", &pg->ctx->deadline, err,
+                      errlen);
+    if (res == NULL || PQntuples(res) != 1) {
+        goto done;
+    }
+    v->is_standby = strcmp(PQgetvalue(res, 0, 0), "on") == 0;
+    PQclear(res);
     res = NULL;
     if (v->tli > 1) {
         snprintf(cmd, sizeof(cmd), "TIMELINE_HISTORY %u", v->tli);
-        res = ra_pg_exec(conn, cmd, 0, NULL, &pg->ctx->deadline, err, errlen);
+        res = simple_exec(conn, cmd, &pg->ctx->deadline, err, errlen);
         if (res == NULL || PQntuples(res) != 1 || PQnfields(res) < 2) {
             if (res != NULL) {
                 snprintf(err, errlen, "unexpected TIMELINE_HISTORY answer");
@@ -598,21 +709,57 @@ static int spill(const struct pg_inst *pg, const char *path, const char *buf,
     return rc;
 }
 
+/* pg_rewind copies the source's configuration files that live in the data
+ * directory (postgresql.auto.conf names the source's own application_name;
+ * postgresql.conf, its port): these keep their local content. */
+static const char *const local_files[] = {
+    "postgresql.auto.conf", "postgresql.conf", "pg_hba.conf", "pg_ident.conf",
+    NULL,
+};
+
+/* A freshly promoted primary still has its old timeline in its control
+ * file until its first checkpoint, and pg_rewind reads it there. */
+static void source_checkpoint(struct pg_inst *pg, const char *conninfo)
+{
+    char *ci = NULL;
+    char err[256];
+    PGconn *conn;
+    PGresult *res = NULL;
+
+    if (asprintf(&ci, "%s dbname=postgres", conninfo) < 0) {
+        return;
+    }
+    conn = ra_pg_connect(ci, &pg->ctx->deadline,
+                         ra_param_ms(pg->ctx, "connect_timeout"), err,
+                         sizeof(err));
+    if (conn != NULL) {
+        res = simple_exec(conn, "CHECKPOINT", &pg->ctx->deadline, err,
+                          sizeof(err));
+    }
+    if (res == NULL) {
+        ra_log_warn("CHECKPOINT on the rewind source failed: %s", err);
+    }
+    PQclear(res);
+    PQfinish(conn);
+    free(ci);
+}
+
 int pgi_rewind(struct pg_inst *pg, const char *conninfo)
 {
+    enum { NFILES = 4 };
     char bin[PATH_MAX];
     char target[PATH_MAX + 32];
     char source[2048];
     char conf[PATH_MAX + 32];
-    char auto_conf[PATH_MAX];
+    char path[PATH_MAX];
     const char *argv[8];
     struct ra_run_opts opts = {
         .user = pg->user, .cwd = pg->datadir, .env = c_locale_env,
         .deadline = &pg->ctx->deadline,
     };
     struct ra_run_result res;
-    char *saved = NULL;
-    size_t saved_len = 0;
+    char *saved[NFILES] = { NULL };
+    size_t saved_len[NFILES] = { 0 };
     char how[64];
     size_t n = 0;
     int rc;
@@ -621,10 +768,11 @@ int pgi_rewind(struct pg_inst *pg, const char *conninfo)
     snprintf(target, sizeof(target), "--target-pgdata=%s", pg->datadir);
     snprintf(source, sizeof(source), "--source-server=%s dbname=postgres",
              conninfo);
-    pgi_path(pg, "postgresql.auto.conf", auto_conf, sizeof(auto_conf));
-    /* pg_rewind copies the source's postgresql.auto.conf, which names the
-     * source's own application_name: keep ours. */
-    (void) slurp(auto_conf, &saved, &saved_len);
+    for (size_t i = 0; local_files[i] != NULL && i < NFILES; i++) {
+        pgi_path(pg, local_files[i], path, sizeof(path));
+        (void) slurp(path, &saved[i], &saved_len[i]);
+    }
+    source_checkpoint(pg, conninfo);
     argv[n++] = bin;
     argv[n++] = target;
     argv[n++] = source;
@@ -647,12 +795,16 @@ int pgi_rewind(struct pg_inst *pg, const char *conninfo)
     } else {
         ra_log_err("cannot run %s: %s", bin, strerror(-rc));
     }
-    if (saved != NULL) {
-        if (spill(pg, auto_conf, saved, saved_len) != 0) {
-            ra_log_err("cannot restore %s", auto_conf);
+    for (size_t i = 0; local_files[i] != NULL && i < NFILES; i++) {
+        if (saved[i] == NULL) {
+            continue;
+        }
+        pgi_path(pg, local_files[i], path, sizeof(path));
+        if (spill(pg, path, saved[i], saved_len[i]) != 0) {
+            ra_log_err("cannot restore %s", path);
             rc = rc == 0 ? -EIO : rc;
         }
-        free(saved);
+        free(saved[i]);
     }
     return rc;
 }

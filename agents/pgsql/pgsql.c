@@ -610,7 +610,12 @@ static enum tl_verdict timeline_check(struct pg_inst *pg, const char *conninfo,
         snprintf(why, whylen, "primary not reachable: %.200s", err);
         return TL_UNKNOWN;
     }
-    verdict = pgi_diverged(&v, tli, lsn, why, whylen) ? TL_DIVERGED : TL_OK;
+    if (v.is_standby) {
+        snprintf(why, whylen, "upstream is a standby");
+        verdict = TL_UNKNOWN;
+    } else {
+        verdict = pgi_diverged(&v, tli, lsn, why, whylen) ? TL_DIVERGED : TL_OK;
+    }
     pgi_primary_view_free(&v);
     return verdict;
 }
@@ -785,8 +790,9 @@ done:
     return rc;
 }
 
-/* Waits until the launched server accepts connections as a standby. */
-static int start_wait(struct pg_inst *pg)
+/* Waits until the server (launched as pid, 0: already running) accepts
+ * connections as a standby. */
+static int start_wait(struct pg_inst *pg, pid_t launched)
 {
     struct pg_status st;
     struct pg_control cd;
@@ -802,7 +808,7 @@ static int start_wait(struct pg_inst *pg)
             ra_exit_reason("started as a primary although standby.signal exists");
             return OCF_ERR_GENERIC;
         }
-        if (s != PG_NOT_READY) {
+        if (s != PG_NOT_READY && !(launched > 0 && ra_proc_alive(launched))) {
             ra_exit_reason("postgres exited during start (%s); see the "
                            "PostgreSQL log", pg_state_str(s));
             return OCF_ERR_GENERIC;
@@ -837,9 +843,9 @@ static int start_standby(struct pg_inst *pg)
     struct pg_status st;
     struct pg_control cd;
     enum pg_state s = instance_state(pg, &st, &cd, NULL);
-    char pidfile[PATH_MAX];
     bool was_primary;
     bool stale = false;
+    pid_t launched = 0;
     int rc;
 
     switch (s) {
@@ -851,35 +857,33 @@ static int start_standby(struct pg_inst *pg)
         ra_exit_reason("running as a primary: a start must leave a standby");
         return OCF_ERR_GENERIC;
     case PG_NOT_READY:
-        return start_wait(pg);
+        return start_wait(pg, 0);
     case PG_ERROR:
         return OCF_ERR_GENERIC;
     default:
         break;
     }
     was_primary = s == PG_CRASHED_PRIMARY || strcmp(cd.state, "shut down") == 0;
-    rc = rejoin_check(pg, s, &cd);
-    if (rc != OCF_SUCCESS) {
-        return rc;
-    }
     /* A postmaster.pid naming a dead (or zombie) postmaster would make
      * postgres refuse to start. */
     (void) pgi_postmaster(pg, &stale);
     if (stale) {
-        pgi_path(pg, "postmaster.pid", pidfile, sizeof(pidfile));
-        ra_log_notice("removing stale %s", pidfile);
-        (void) unlink(pidfile);
+        pgi_stale_cleanup(pg);
+    }
+    rc = rejoin_check(pg, s, &cd);
+    if (rc != OCF_SUCCESS) {
+        return rc;
     }
     if (pgi_standby_signal_write(pg) != 0) {
         ra_exit_reason("cannot write standby.signal in %s", pg->datadir);
         return OCF_ERR_GENERIC;
     }
-    rc = pgi_server_launch(pg);
+    rc = pgi_server_launch(pg, &launched);
     if (rc != 0) {
         ra_exit_reason("cannot launch %s: %s", pg->postgres, strerror(-rc));
         return OCF_ERR_GENERIC;
     }
-    rc = start_wait(pg);
+    rc = start_wait(pg, launched);
     if (rc == OCF_SUCCESS && was_primary) {
         /* Cold start of a whole cluster: no primary sets scores yet; the
          * ex-primary is a candidate (the election still compares LSNs). */
@@ -1218,6 +1222,21 @@ static void switchover_check(struct pg_inst *pg, const char *old_primary)
     free(shut);
 }
 
+static void checkpoint(struct pg_inst *pg)
+{
+    char err[256];
+    PGconn *conn = pgi_connect(pg, err, sizeof(err));
+    PGresult *res = conn != NULL ? pgi_exec(pg, conn, "CHECKPOINT", 0, NULL,
+                                            err, sizeof(err))
+                                 : NULL;
+
+    if (res == NULL) {
+        ra_log_warn("CHECKPOINT failed: %s", err);
+    }
+    PQclear(res);
+    PQfinish(conn);
+}
+
 static int notify_pre_promote(struct pg_inst *pg)
 {
     char target[256];
@@ -1251,6 +1270,9 @@ static int notify_pre_promote(struct pg_inst *pg)
         ra_log_warn("not a running standby: no location published");
         return OCF_SUCCESS;
     }
+    /* A restartpoint brings the control file to the replayed timeline. */
+    checkpoint(pg);
+    (void) instance_state(pg, &st, &cd, NULL);
     pgi_lsn_format(st.lsn, lsn, sizeof(lsn));
     snprintf(loc, sizeof(loc), "%u:%s", st.tli, lsn);
     ra_log_info("election: this node is at %s", loc);
@@ -1336,8 +1358,9 @@ static int check_version(struct pg_inst *pg)
         ra_exit_reason("cannot run %s -V", pg->postgres);
         return OCF_ERR_INSTALLED;
     }
-    p = strrchr(res.out, ')');
-    bin_major = p != NULL ? atoi(p + 1) : 0;
+    /* "postgres (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)" */
+    p = strstr(res.out, ") ");
+    bin_major = p != NULL ? atoi(p + 2) : 0;
     ra_run_result_free(&res);
     if (bin_major < 12) {
         ra_exit_reason("PostgreSQL 12 or later is required (%s)", pg->postgres);

@@ -42,6 +42,7 @@ struct pg_control {
 struct pg_primary_view {
     unsigned tli;
     uint64_t flush;
+    bool is_standby;            /* in_hot_standby: not a primary, no verdict */
     char *history;              /* TIMELINE_HISTORY content, NULL on timeline 1 */
 };
 
@@ -55,6 +56,10 @@ bool pgi_exists(const struct pg_inst *pg, const char *name);
 /* The live postmaster's pid, or 0.  *stale_pidfile tells a postmaster.pid
  * naming a dead (or zombie) process. */
 pid_t pgi_postmaster(const struct pg_inst *pg, bool *stale_pidfile);
+
+/* Removes postmaster.pid and the socket lock file when they name a dead
+ * (or zombie) postmaster. */
+void pgi_stale_cleanup(const struct pg_inst *pg);
 
 /* Runs pg_controldata; returns 0 or -errno (reason logged). */
 int pgi_controldata(struct pg_inst *pg, struct pg_control *cd);
@@ -70,7 +75,7 @@ int pgi_query_value(struct pg_inst *pg, PGconn *conn, const char *sql,
                     char *out, size_t outlen, char *err, size_t errlen);
 
 /* Launches postgres -D pgdata start_opts as a daemon.  Returns 0 or -errno. */
-int pgi_server_launch(struct pg_inst *pg);
+int pgi_server_launch(struct pg_inst *pg, pid_t *launched);
 /* Fast shutdown of pid, escalating to immediate close to the deadline.
  * Returns true when the postmaster is gone. */
 bool pgi_server_stop(struct pg_inst *pg, pid_t pid);
