@@ -77,6 +77,10 @@ hot_standby = on
 wal_log_hints = on
 max_wal_senders = 10
 wal_keep_size = 256MB
+# A lost standby is noticed in seconds, not after the default 60 s: with
+# synchronous=on, commits wait until the agent drops it from the synchronous
+# standbys.
+wal_sender_timeout = 3s
 recovery_target_timeline = 'latest'
 hot_standby_feedback = on
 EOF
