@@ -85,6 +85,12 @@ pcs -f "$cib" property set stonith-enabled=true
 # fenced only after this delay, and wins.
 pcs -f "$cib" property set priority-fencing-delay="$PRIORITY_FENCING_DELAY"
 pcs -f "$cib" resource defaults update resource-stickiness=1
+# A failed start is retried in place instead of banning the node at once:
+# CTFreak's start fails while its database is being recovered (or while a
+# dead instance's session is still open), and succeeds seconds later. A start
+# failure with a healthy database is still final (the agent returns
+# OCF_ERR_CONFIGURED: blocked everywhere, no failover).
+pcs -f "$cib" property set start-failure-is-fatal=false
 
 # PostgreSQL: a standby on every node, the best one promoted. Monitors are
 # cheap (one libpq connection, no fork), so they run every few seconds.

@@ -29,7 +29,7 @@ def main(path):
     conf = root.find("configuration")
     lines = []
     props = nv(conf.find("crm_config"), "cluster_property_set")
-    for k in ("stonith-enabled", "priority-fencing-delay"):
+    for k in ("stonith-enabled", "priority-fencing-delay", "start-failure-is-fatal"):
         lines.append(f"property {k}={props.get(k)}")
     for p in conf.iter("primitive"):
         if p.get("class") == "stonith":

@@ -113,7 +113,7 @@ EOF
     ctl as postgres "$s" pg_basebackup -h "node$p" -U replicator -D /var/lib/postgresql/15/main \
         -R -X stream -c fast -d "application_name=node$s" || return 1
     ctl as postgres "$p" psql -qX -v ON_ERROR_STOP=1 -c \
-        "ALTER SYSTEM SET primary_conninfo = 'host=node$s port=5432 user=replicator application_name=node$p'" || return 1
+        "ALTER SYSTEM SET primary_conninfo = 'host=node$s port=5432 user=replicator passfile=''/var/lib/postgresql/.pgpass'' application_name=node$p'" || return 1
     ctl exec "$p" pg_ctlcluster 15 main stop || return 1
 }
 
@@ -148,3 +148,53 @@ isalive() { # prints the HTTP code and body, e.g. "200 true"; fails if none
     sw curl -s -m "${1:-1}" -w ' %{http_code}' "http://$VIP:$HTTP_PORT/isalive" 2>/dev/null \
         | awk '{print $2, $1}'
 }
+
+# ---------------------------------------------------------------- probes shared by e2e/run and bench/failover
+poll() { # SECS CMD...: runs CMD every 0.1 s until it succeeds
+    local secs=$1 t0=$EPOCHREALTIME; shift
+    until "$@" >/dev/null 2>&1; do
+        awk -v a="$t0" -v b="$EPOCHREALTIME" -v s="$secs" 'BEGIN{exit !(b-a > s)}' && return 1
+        sleep 0.1
+    done
+}
+running() { ctl pid "$1" >/dev/null 2>&1; }
+live_node() { local k; for k in 1 2; do running "$k" && { echo "$k"; return 0; }; done; return 1; }
+answers() { [ "$(isalive)" = "200 true" ]; }
+streaming() { [ "$(ctl as postgres "$1" psql -XAtc "select status from pg_stat_wal_receiver" 2>/dev/null)" = streaming ]; }
+is_primary() { [ "$(ctl as postgres "$1" psql -XAtc 'select pg_is_in_recovery()' 2>/dev/null)" = f ]; }
+not_primary() { ! is_primary "$1"; }
+
+# The client: polls /isalive through the floating IP every 0.1 s from the
+# switch, one line per answer: "<epoch> <http code>" (000: no answer).
+client_pid=""
+client_start() { # LOG
+    client_setup
+    ( trap 'exit 0' TERM
+      while :; do
+          r=$(sw curl -s -m 0.5 -o /dev/null -w '%{http_code}' "http://$VIP:$HTTP_PORT/isalive" 2>/dev/null)
+          echo "$EPOCHREALTIME ${r:-000}"
+          sleep 0.1
+      done >> "$1" ) &
+    client_pid=$!
+}
+client_stop() {
+    [ -n "$client_pid" ] || return 0
+    kill -TERM "$client_pid" 2>/dev/null; wait "$client_pid" 2>/dev/null; client_pid=""
+}
+
+# Executions the stand-ins acknowledged (committed, then log file written),
+# from the instance logs of both nodes (kept on disk through power-offs).
+acked() {
+    local k
+    for k in 1 2; do
+        grep -ho 'execution [0-9]* recorded' "$(nodedir "$k" log-postgresql)/ctfreak-instance.log" 2>/dev/null
+    done | awk '{print $2}' | sort -u
+}
+max_acked() { acked | sort -n | tail -n 1; }
+present_rows() { ctl as postgres "$1" psql -XAtc 'select id from ctfreak_executions' ctfreak 2>/dev/null | sort -u; }
+exec_ids_in() { find "$1" -name 'exec-*.log' -printf '%f\n' 2>/dev/null | sed -n 's/^exec-\([0-9]*\)\.log$/\1/p' | sort -u; }
+present_files() { exec_ids_in "$(nodedir "$1" lib-postgresql)/ctfreak/config/logs"; }
+quarantined_files() { exec_ids_in "$(nodedir "$1" lib-postgresql)/ctfreak/config.quarantine"; }
+# acknowledged executions whose row / log file is absent on node K
+missing_rows() { comm -23 <(acked) <(present_rows "$1"); }
+missing_files() { comm -23 <(acked) <(present_files "$1"); }
