@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attr.h"
@@ -48,6 +49,10 @@ enum pg_state {
     PG_PRIMARY,
     PG_STANDBY,
 };
+
+static void candidate_withdraw(struct pg_inst *pg);
+static void candidate_forget(struct pg_inst *pg);
+static void slots_drop_stale_local(struct pg_inst *pg);
 
 static const char *pg_state_str(enum pg_state s)
 {
@@ -461,28 +466,337 @@ static void slot_name(const char *node, char *buf, size_t len)
     buf[o] = '\0';
 }
 
-static void slots_ensure(struct pg_inst *pg, PGconn *conn, char known[][128],
-                         size_t nknown)
+/* ---- replication slots (slots=true) -------------------------------------
+ *
+ * One physical slot per standby node, named after the node (slot_name()).
+ * The primary creates the slots of every other cluster node at promote, of a
+ * node whose instance starts (pre-start notification) and of every standby it
+ * sees.  It records the slots it created in SLOTS_RECORD (data directory,
+ * owned by system_user) so it never drops a slot an admin created.  A recorded
+ * slot is dropped when it is inactive and its node is no longer a cluster node
+ * (crm_node -l, at most every SLOTS_CHECK_S while such a slot exists); a slot
+ * of a node that is merely down is kept: that is what slots are for.  A node
+ * that starts as a standby drops the inactive slots it kept from its time as
+ * primary: on a standby they would only hold back its own WAL. */
+#define SLOTS_RECORD "ctfreak-ha-slots"
+#define SLOTS_MAX 32
+#define SLOTS_CHECK_S 60
+
+static bool slots_on(const struct pg_inst *pg)
+{
+    return ra_param_bool(pg->ctx, "slots");
+}
+
+static bool name_in(char names[][128], size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static size_t slots_record_read(struct pg_inst *pg, char names[][128],
+                                size_t max)
+{
+    char path[PATH_MAX];
+    char line[160];
+    size_t n = 0;
+    FILE *f;
+
+    pgi_path(pg, SLOTS_RECORD, path, sizeof(path));
+    f = fopen(path, "re");
+    if (f == NULL) {
+        return 0;
+    }
+    while (n < max && fgets(line, sizeof(line), f) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0] != '\0' && !name_in(names, n, line)) {
+            snprintf(names[n++], 128, "%.127s", line);
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+static void slots_record_write(struct pg_inst *pg, char names[][128], size_t n)
+{
+    char path[PATH_MAX];
+    char tmp[PATH_MAX + 8];
+    FILE *f;
+
+    pgi_path(pg, SLOTS_RECORD, path, sizeof(path));
+    if (n == 0) {
+        (void) unlink(path);
+        return;
+    }
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "we");
+    if (f == NULL) {
+        ra_log_warn("cannot write %s: %s", tmp, strerror(errno));
+        return;
+    }
+    /* pg_basebackup and pg_rewind read every file of the data directory. */
+    if (fchown(fileno(f), pg->uid, pg->gid) != 0 && geteuid() == 0) {
+        ra_log_warn("cannot chown %s: %s", tmp, strerror(errno));
+    }
+    (void) fchmod(fileno(f), 0600);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%s\n", names[i]);
+    }
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        ra_log_warn("cannot write %s: %s", path, strerror(errno));
+        (void) unlink(tmp);
+    }
+}
+
+/* The cluster's nodes (crm_node -l: members and lost ones alike), slot names.
+ * Returns how many, or -1 when the list is unknown. */
+static int cluster_node_slots(struct pg_inst *pg, char names[][128], size_t max)
+{
+    const char *argv[] = { "crm_node", "-l", NULL };
+    struct ra_run_opts opts = { .deadline = &pg->ctx->deadline,
+                                .timeout_ms = 5000 };
+    struct ra_run_result res;
+    char *save = NULL;
+    size_t n = 0;
+
+    if (ra_run(argv, &opts, &res) != 0) {
+        return -1;
+    }
+    if (res.exit_status != 0) {
+        ra_log_warn("crm_node -l failed: %s", res.err);
+        ra_run_result_free(&res);
+        return -1;
+    }
+    /* "<id> <name> <state>" */
+    for (char *l = strtok_r(res.out, "\n", &save); l != NULL && n < max;
+         l = strtok_r(NULL, "\n", &save)) {
+        char name[128];
+
+        if (sscanf(l, "%*s %127s", name) == 1) {
+            slot_name(name, names[n++], 128);
+        }
+    }
+    ra_run_result_free(&res);
+    return (int) n;
+}
+
+static bool slot_create(struct pg_inst *pg, PGconn *conn, const char *slot)
 {
     static const char sql[] =
         "SELECT pg_create_physical_replication_slot($1, true)"
         " WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots"
         "                   WHERE slot_name = $1)";
+    const char *params[1] = { slot };
     char err[256];
+    PGresult *res = pgi_exec(pg, conn, sql, 1, params, err, sizeof(err));
 
-    for (size_t i = 0; i < nknown; i++) {
+    if (res == NULL) {
+        ra_log_warn("cannot create replication slot %s: %s", slot, err);
+        return false;
+    }
+    if (PQntuples(res) == 1) {
+        ra_log_notice("replication slot %s created", slot);
+    }
+    PQclear(res);
+    return true;
+}
+
+static bool slot_drop(struct pg_inst *pg, PGconn *conn, const char *slot)
+{
+    static const char sql[] =
+        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+        " WHERE slot_name = $1 AND slot_type = 'physical' AND NOT active";
+    const char *params[1] = { slot };
+    char err[256];
+    PGresult *res = pgi_exec(pg, conn, sql, 1, params, err, sizeof(err));
+
+    if (res == NULL) {
+        ra_log_warn("cannot drop replication slot %s: %s", slot, err);
+        return false;
+    }
+    if (PQntuples(res) == 1) {
+        ra_log_notice("replication slot %s dropped", slot);
+    }
+    PQclear(res);
+    return true;
+}
+
+/* Creates (and records) the slots of the nodes named in the list. */
+static void slots_create(struct pg_inst *pg, PGconn *conn, char nodes[][128],
+                         size_t n)
+{
+    char rec[SLOTS_MAX][128];
+    size_t nrec = slots_record_read(pg, rec, SLOTS_MAX);
+    size_t before = nrec;
+    char self[128];
+
+    slot_name(pg->ctx->node, self, sizeof(self));
+    for (size_t i = 0; i < n; i++) {
         char slot[128];
-        const char *params[1] = { slot };
-        PGresult *res;
 
-        slot_name(known[i], slot, sizeof(slot));
-        res = pgi_exec(pg, conn, sql, 1, params, err, sizeof(err));
-        if (res == NULL) {
-            ra_log_warn("cannot create replication slot %s: %s", slot, err);
-        } else {
-            PQclear(res);
+        slot_name(nodes[i], slot, sizeof(slot));
+        if (slot[0] == '\0' || strcmp(slot, self) == 0
+            || !slot_create(pg, conn, slot)) {
+            continue;
+        }
+        if (!name_in(rec, nrec, slot) && nrec < SLOTS_MAX) {
+            snprintf(rec[nrec++], 128, "%.127s", slot);
         }
     }
+    if (nrec != before) {
+        slots_record_write(pg, rec, nrec);
+    }
+}
+
+/* Primary, at promote: a slot for every other cluster node, up or down. */
+static void slots_promote(struct pg_inst *pg, PGconn *conn)
+{
+    char nodes[SLOTS_MAX][128];
+    int n;
+
+    if (!slots_on(pg)) {
+        return;
+    }
+    n = cluster_node_slots(pg, nodes, SLOTS_MAX);
+    if (n < 0) {
+        ra_log_warn("cluster nodes unknown: slots created as standbys connect");
+        return;
+    }
+    slots_create(pg, conn, nodes, (size_t) n);
+}
+
+/* Primary monitor: slots of the standbys seen; drops the recorded slots of
+ * nodes that left the cluster.  One query when nothing changes. */
+static void slots_monitor(struct pg_inst *pg, PGconn *conn, char known[][128],
+                          size_t nknown)
+{
+    char have[SLOTS_MAX][128];
+    char idle[SLOTS_MAX][128];
+    char rec[SLOTS_MAX][128];
+    size_t nhave = 0;
+    size_t nidle = 0;
+    size_t nrec;
+    char err[256];
+    char missing[SLOTS_MAX][128];
+    size_t nmissing = 0;
+    char path[PATH_MAX];
+    struct stat sb;
+    PGresult *res;
+
+    res = pgi_exec(pg, conn, "SELECT slot_name, active FROM pg_replication_slots"
+                   " WHERE slot_type = 'physical'", 0, NULL, err, sizeof(err));
+    if (res == NULL) {
+        ra_log_warn("cannot list replication slots: %s", err);
+        return;
+    }
+    for (int i = 0; i < PQntuples(res) && nhave < SLOTS_MAX; i++) {
+        snprintf(have[nhave++], 128, "%.127s", PQgetvalue(res, i, 0));
+        if (strcmp(PQgetvalue(res, i, 1), "f") == 0 && nidle < SLOTS_MAX) {
+            snprintf(idle[nidle++], 128, "%.127s", PQgetvalue(res, i, 0));
+        }
+    }
+    PQclear(res);
+    for (size_t k = 0; k < nknown; k++) {
+        char slot[128];
+
+        slot_name(known[k], slot, sizeof(slot));
+        if (!name_in(have, nhave, slot)) {
+            snprintf(missing[nmissing++], 128, "%.127s", known[k]);
+        }
+    }
+    if (nmissing > 0) {
+        slots_create(pg, conn, missing, nmissing);
+    }
+    /* Inactive recorded slots: is their node still in the cluster? */
+    nrec = slots_record_read(pg, rec, SLOTS_MAX);
+    bool suspect = false;
+
+    for (size_t i = 0; i < nrec; i++) {
+        suspect = suspect || name_in(idle, nidle, rec[i])
+                  || !name_in(have, nhave, rec[i]);
+    }
+    if (!suspect || ra_state_path(pg->ctx, "slots-checked", path,
+                                  sizeof(path)) != 0) {
+        return;
+    }
+    if (stat(path, &sb) == 0 && time(NULL) - sb.st_mtime < SLOTS_CHECK_S
+        && time(NULL) >= sb.st_mtime) {
+        return;
+    }
+    FILE *f = fopen(path, "we");
+
+    if (f != NULL) {
+        fclose(f);
+    }
+    char nodes[SLOTS_MAX][128];
+    int nn = cluster_node_slots(pg, nodes, SLOTS_MAX);
+    size_t keep = 0;
+
+    if (nn < 0) {
+        return;                 /* unknown: never drop */
+    }
+    for (size_t i = 0; i < nrec; i++) {
+        if (!name_in(have, nhave, rec[i])) {
+            continue;           /* gone already (dropped by an admin) */
+        }
+        if (name_in(idle, nidle, rec[i]) && !name_in(nodes, (size_t) nn, rec[i])) {
+            ra_log_notice("node of replication slot %s is no longer in the "
+                          "cluster: dropping the slot", rec[i]);
+            if (slot_drop(pg, conn, rec[i])) {
+                continue;
+            }
+        }
+        if (keep != i) {
+            memmove(rec[keep], rec[i], 128);
+        }
+        keep++;
+    }
+    if (keep != nrec) {
+        slots_record_write(pg, rec, keep);
+    }
+}
+
+/* A node that starts as a standby: the inactive slots it kept from its time
+ * as primary (recorded, or named after a cluster node) only hold back WAL. */
+static void slots_drop_stale_local(struct pg_inst *pg)
+{
+    char rec[SLOTS_MAX][128];
+    char nodes[SLOTS_MAX][128];
+    size_t nrec;
+    int nn;
+    char err[256];
+    PGconn *conn;
+    PGresult *res;
+
+    if (!slots_on(pg)) {
+        return;
+    }
+    nrec = slots_record_read(pg, rec, SLOTS_MAX);
+    nn = cluster_node_slots(pg, nodes, SLOTS_MAX);
+    for (int i = 0; i < nn && nrec < SLOTS_MAX; i++) {
+        if (!name_in(rec, nrec, nodes[i])) {
+            snprintf(rec[nrec++], 128, "%.127s", nodes[i]);
+        }
+    }
+    if (nrec == 0 || (conn = pgi_connect(pg, err, sizeof(err))) == NULL) {
+        return;
+    }
+    res = pgi_exec(pg, conn, "SELECT slot_name FROM pg_replication_slots"
+                   " WHERE slot_type = 'physical' AND NOT active", 0, NULL,
+                   err, sizeof(err));
+    for (int i = 0; res != NULL && i < PQntuples(res); i++) {
+        if (name_in(rec, nrec, PQgetvalue(res, i, 0))) {
+            ra_log_notice("standby: dropping replication slot %s left from "
+                          "its time as primary", PQgetvalue(res, i, 0));
+            (void) slot_drop(pg, conn, PQgetvalue(res, i, 0));
+        }
+    }
+    PQclear(res);
+    PQfinish(conn);
+    slots_record_write(pg, rec, 0);
 }
 
 /* Scores, sync state and lag of every standby, from pg_stat_replication.
@@ -584,8 +898,8 @@ static int primary_check_standbys(struct pg_inst *pg, PGconn *conn,
     } else if (strcmp(mode, "strict") == 0) {
         ssn_apply(pg, conn, st->ssn, "ANY 1 (*)");
     }
-    if (ra_param_bool(pg->ctx, "slots")) {
-        slots_ensure(pg, conn, known, nknown);
+    if (slots_on(pg)) {
+        slots_monitor(pg, conn, known, nknown);
     }
     return streaming;
 }
@@ -648,11 +962,16 @@ static int monitor_standby(struct pg_inst *pg, const struct pg_status *st)
     (void) ra_state_path(pg->ctx, "degraded", path, sizeof(path));
     if (strcmp(st->receiver, "streaming") != 0) {
         /* Only off the steady path: ask the primary about timelines. */
-        if (timeline_check(pg, st->conninfo, st->tli, st->replay, why,
-                           sizeof(why)) == TL_DIVERGED) {
+        enum tl_verdict v = timeline_check(pg, st->conninfo, st->tli,
+                                           st->replay, why, sizeof(why));
+
+        if (v == TL_DIVERGED) {
             ra_exit_reason("standby diverged from the primary: %s; rebuild it "
                            "or enable rewind", why);
             return OCF_ERR_GENERIC;
+        }
+        if (v == TL_OK) {
+            candidate_withdraw(pg);
         }
         ra_log_repeat(path, LOG_WARNING, "standby not streaming | receiver=%s",
                       st->receiver[0] != '\0' ? st->receiver : "none");
@@ -723,10 +1042,78 @@ static int pgsql_monitor(struct ra_ctx *ctx)
 
 /* ---- start ------------------------------------------------------------- */
 
+/* Cold start of the whole cluster (or of every node that holds data): no
+ * primary sets scores yet, so every standby that started cleanly with no
+ * primary reachable and no score becomes a candidate with the lowest positive
+ * score.  Pacemaker then promotes one of them, and the pre-promote election
+ * (every candidate publishes timeline + LSN) refuses the promotion of any node
+ * that another candidate is ahead of.  The "candidate" state file lets the
+ * standby's monitor withdraw that score once a primary turns out to exist. */
+#define SCORE_CANDIDATE "1"
+
+static void candidate_set(struct pg_inst *pg)
+{
+    char path[PATH_MAX];
+    char *score = NULL;
+    FILE *f;
+
+    if (ra_attr_get(pg->ctx, RA_ATTR_PROMOTION, "", NULL, &score) != 0) {
+        ra_log_warn("cannot read the promotion score: not a candidate");
+        return;
+    }
+    if (score != NULL) {
+        ra_log_info("no primary reachable; keeping the promotion score %s", score);
+        free(score);
+        return;
+    }
+    ra_log_notice("no primary reachable and no promotion score: candidate for "
+                  "promotion (score " SCORE_CANDIDATE "); the pre-promote "
+                  "election picks the node with the newest data");
+    score_set(pg, NULL, SCORE_CANDIDATE);
+    if (ra_state_path(pg->ctx, "candidate", path, sizeof(path)) == 0
+        && (f = fopen(path, "we")) != NULL) {
+        fclose(f);
+    }
+}
+
+static void candidate_forget(struct pg_inst *pg)
+{
+    char path[PATH_MAX];
+
+    if (ra_state_path(pg->ctx, "candidate", path, sizeof(path)) == 0) {
+        (void) unlink(path);
+    }
+}
+
+/* Monitor of a standby that does not stream although a primary answers: a
+ * cold-start candidacy no longer applies (the primary's monitor scores the
+ * standbys it sees).  Only the candidate's own value is withdrawn. */
+static void candidate_withdraw(struct pg_inst *pg)
+{
+    char path[PATH_MAX];
+    char *score = NULL;
+
+    if (ra_state_path(pg->ctx, "candidate", path, sizeof(path)) != 0
+        || access(path, F_OK) != 0) {
+        return;
+    }
+    (void) unlink(path);
+    if (ra_attr_get(pg->ctx, RA_ATTR_PROMOTION, "", NULL, &score) == 0
+        && score != NULL && strcmp(score, SCORE_CANDIDATE) == 0) {
+        ra_log_notice("a primary is running and this standby does not stream "
+                      "from it: cold-start candidacy withdrawn");
+        if (ra_attr_del(pg->ctx, RA_ATTR_PROMOTION, "", NULL) != 0) {
+            ra_log_warn("cannot delete the promotion score");
+        }
+    }
+    free(score);
+}
+
+
 /* Before a start: a crashed or diverged ex-primary never comes back as a
  * primary; returns an OCF code. */
 static int rejoin_check(struct pg_inst *pg, enum pg_state s,
-                        struct pg_control *cd)
+                        struct pg_control *cd, bool *primary_seen)
 {
     char *conninfo = pgi_setting(pg, "primary_conninfo");
     struct pg_primary_view v;
@@ -745,6 +1132,7 @@ static int rejoin_check(struct pg_inst *pg, enum pg_state s,
                     err);
         goto done;
     }
+    *primary_seen = !v.is_standby;
     pgi_primary_view_free(&v);
     if (s == PG_CRASHED_PRIMARY) {
         /* Find the true end of the local WAL: crash recovery in single-user
@@ -843,7 +1231,7 @@ static int start_standby(struct pg_inst *pg)
     struct pg_status st;
     struct pg_control cd;
     enum pg_state s = instance_state(pg, &st, &cd, NULL);
-    bool was_primary;
+    bool primary_seen = false;
     bool stale = false;
     pid_t launched = 0;
     int rc;
@@ -863,14 +1251,13 @@ static int start_standby(struct pg_inst *pg)
     default:
         break;
     }
-    was_primary = s == PG_CRASHED_PRIMARY || strcmp(cd.state, "shut down") == 0;
     /* A postmaster.pid naming a dead (or zombie) postmaster would make
      * postgres refuse to start. */
     (void) pgi_postmaster(pg, &stale);
     if (stale) {
         pgi_stale_cleanup(pg);
     }
-    rc = rejoin_check(pg, s, &cd);
+    rc = rejoin_check(pg, s, &cd, &primary_seen);
     if (rc != OCF_SUCCESS) {
         return rc;
     }
@@ -884,16 +1271,11 @@ static int start_standby(struct pg_inst *pg)
         return OCF_ERR_GENERIC;
     }
     rc = start_wait(pg, launched);
-    if (rc == OCF_SUCCESS && was_primary) {
-        /* Cold start of a whole cluster: no primary sets scores yet; the
-         * ex-primary is a candidate (the election still compares LSNs). */
-        char *score = NULL;
-
-        if (ra_attr_get(pg->ctx, RA_ATTR_PROMOTION, "", NULL, &score) == 0
-            && score == NULL) {
-            score_set(pg, NULL, "1");
-        }
-        free(score);
+    if (rc == OCF_SUCCESS) {
+        slots_drop_stale_local(pg);
+    }
+    if (rc == OCF_SUCCESS && !primary_seen) {
+        candidate_set(pg);
     }
     return rc;
 }
@@ -958,6 +1340,7 @@ static int pgsql_stop(struct ra_ctx *ctx)
         show_stopped(&pg);
         ra_attr_cache_reset(ctx);
         known_reset(&pg);
+        candidate_forget(&pg);
     }
     return rc;
 }
@@ -1114,7 +1497,9 @@ static int pgsql_promote(struct ra_ctx *ctx)
     rc = promote_now(&pg, conn);
     if (rc == OCF_SUCCESS) {
         known_reset(&pg);
+        candidate_forget(&pg);
         score_set(&pg, NULL, SCORE_PRIMARY);
+        slots_promote(&pg, conn);
         promoted_sync_setup(&pg, conn, &st);
         char err[256];
 
@@ -1304,6 +1689,32 @@ static int notify_pre_promote(struct pg_inst *pg)
     return OCF_SUCCESS;
 }
 
+/* The primary creates the slots of the standbys about to start, so they can
+ * stream at once (primary_slot_name). */
+static void notify_pre_start_slots(struct pg_inst *pg)
+{
+    char nodes[SLOTS_MAX][128];
+    size_t n = 0;
+    const char *list = getenv("OCF_RESKEY_CRM_meta_notify_start_uname");
+    char *dup = list != NULL ? strdup(list) : NULL;
+    char *save = NULL;
+    struct pg_status st;
+    struct pg_control cd;
+    PGconn *conn = NULL;
+
+    for (char *t = dup != NULL ? strtok_r(dup, " ", &save) : NULL;
+         t != NULL && n < SLOTS_MAX; t = strtok_r(NULL, " ", &save)) {
+        snprintf(nodes[n++], 128, "%.127s", t);
+    }
+    free(dup);
+    if (n > 0 && instance_state(pg, &st, &cd, &conn) == PG_PRIMARY) {
+        slots_create(pg, conn, nodes, n);
+    }
+    if (conn != NULL) {
+        PQfinish(conn);
+    }
+}
+
 static int pgsql_notify(struct ra_ctx *ctx)
 {
     const char *type = getenv("OCF_RESKEY_CRM_meta_notify_type");
@@ -1320,6 +1731,9 @@ static int pgsql_notify(struct ra_ctx *ctx)
     }
     if (strcmp(type, "post") == 0 && strcmp(op, "promote") == 0) {
         election_cleanup(&pg);
+    }
+    if (strcmp(type, "pre") == 0 && strcmp(op, "start") == 0 && slots_on(&pg)) {
+        notify_pre_start_slots(&pg);
     }
     return OCF_SUCCESS;
 }
@@ -1455,6 +1869,21 @@ static int check_settings(struct pg_inst *pg)
     free(v);
     if (rc != OCF_SUCCESS) {
         return rc;
+    }
+    if (slots_on(pg)) {
+        char slot[128];
+
+        slot_name(pg->ctx->node, slot, sizeof(slot));
+        v = pgi_setting(pg, "primary_slot_name");
+        if (v == NULL || strcmp(v, slot) != 0) {
+            ra_exit_reason("slots=true: primary_slot_name must be '%s' (is '%s')",
+                           slot, v != NULL ? v : "?");
+            rc = OCF_ERR_ARGS;
+        }
+        free(v);
+        if (rc != OCF_SUCCESS) {
+            return rc;
+        }
     }
     v = pgi_setting(pg, "primary_conninfo");
     snprintf(want, sizeof(want), "application_name=%s", pg->ctx->node);
