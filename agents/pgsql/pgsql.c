@@ -139,6 +139,23 @@ static void score_set(struct pg_inst *pg, const char *node, const char *score)
     }
 }
 
+/* Score of another node, within ATTR_OTHER_MS of the action's deadline.
+ * Returns false when it could not be set. */
+#define ATTR_OTHER_MS 1500
+
+static bool score_set_bounded(struct pg_inst *pg, const char *node,
+                              const char *score)
+{
+    struct ra_deadline saved = pg->ctx->deadline;
+    int rc;
+
+    ra_deadline_init(&pg->ctx->deadline,
+                     ra_deadline_cap_ms(&saved, ATTR_OTHER_MS));
+    rc = ra_attr_set(pg->ctx, RA_ATTR_PROMOTION, "", node, score);
+    pg->ctx->deadline = saved;
+    return rc == 0;
+}
+
 /* Is word in the blank-separated list of an environment variable? */
 static bool env_list_has(const char *var, const char *word)
 {
@@ -869,18 +886,34 @@ static int primary_check_standbys(struct pg_inst *pg, PGconn *conn,
         snprintf(lag, sizeof(lag), "%lld", r.lag);
         attr_show(pg, r.name, "lag", lag);
     }
-    /* Known standbys without a row are not connected. */
+    /* Known standbys without a row are not connected.  The node of one may
+     * have left the cluster (Pacemaker erased its attributes, and a value set
+     * for it never becomes visible): each write is bounded so the fallback of
+     * synchronous_standby_names below is never starved, and a node whose score
+     * cannot be written is forgotten until it connects again. */
+    size_t kept = 0;
+
     for (size_t k = 0; k < nknown; k++) {
         bool connected = false;
 
         for (int i = 0; i < PQntuples(res); i++) {
             connected = connected || strcmp(PQgetvalue(res, i, 0), known[k]) == 0;
         }
+        if (!connected && !score_set_bounded(pg, known[k], SCORE_GONE)) {
+            ra_log_notice("the score of %s cannot be set (node offline?): "
+                          "forgotten until it connects again", known[k]);
+            nknown_before = SIZE_MAX;       /* rewrite the list */
+            continue;
+        }
         if (!connected) {
-            score_set(pg, known[k], SCORE_GONE);
             attr_show(pg, known[k], "sync", "disconnected");
         }
+        if (kept != k) {
+            memmove(known[kept], known[k], sizeof(known[k]));
+        }
+        kept++;
     }
+    nknown = kept;
     PQclear(res);
     if (nknown != nknown_before) {
         known_write(pg, known, nknown);
@@ -966,8 +999,8 @@ static int monitor_standby(struct pg_inst *pg, const struct pg_status *st)
                                            st->replay, why, sizeof(why));
 
         if (v == TL_DIVERGED) {
-            ra_exit_reason("standby diverged from the primary: %s; rebuild it "
-                           "or enable rewind", why);
+            ra_exit_reason("standby diverged from the primary: rebuild it or "
+                           "set rewind=true and restart it (%s)", why);
             return OCF_ERR_GENERIC;
         }
         if (v == TL_OK) {
@@ -1161,9 +1194,9 @@ static int rejoin_check(struct pg_inst *pg, enum pg_state s,
         goto done;
     }
     if (!ra_param_bool(pg->ctx, "rewind")) {
-        ra_exit_reason("timeline diverged from the primary (%s): run pg_rewind "
-                       "or rebuild this standby with pg_basebackup, or set "
-                       "rewind=true", why);
+        /* Pacemaker keeps the first 128 characters: the advice first. */
+        ra_exit_reason("timeline diverged from the primary: set rewind=true, or "
+                       "run pg_rewind or pg_basebackup by hand (%s)", why);
         rc = OCF_ERR_GENERIC;
         goto done;
     }
@@ -1597,8 +1630,8 @@ static void switchover_check(struct pg_inst *pg, const char *old_primary)
         PQfinish(conn);
     }
     if (recv > ckpt) {
-        ra_log_info("switchover from %s is safe: received %s past its shutdown "
-                    "checkpoint %s", old_primary, v, shut);
+        ra_log_notice("switchover from %s is safe: received %s past its "
+                      "shutdown checkpoint %s", old_primary, v, shut);
     } else {
         ra_log_err("switchover from %s is not safe: shutdown checkpoint %s not "
                    "received", old_primary, shut);
