@@ -42,6 +42,8 @@
 #   CONFSYNC_SSH_KEY       ssh key (transport=ssh) []
 #   CTFREAK_OCF_PROVIDER   OCF provider of the three agents [ctfreak] (tests of
 #                          a build installed under another name)
+#   CTFREAK_QUORUM_NODE    a quorum-only node that must run none of these
+#                          resources (set by pcs-3node.sh) []
 #   PRIORITY_FENCING_DELAY delay before fencing the node running CTFreak in a
 #                          fence race [5s]; must exceed your fence device's
 #                          time to power a node off
@@ -64,6 +66,7 @@ set -eu
 : "${CONFSYNC_SSH_KEY:=}"
 : "${PRIORITY_FENCING_DELAY:=5s}"
 : "${CTFREAK_OCF_PROVIDER:=ctfreak}"
+: "${CTFREAK_QUORUM_NODE:=}"
 P=$CTFREAK_OCF_PROVIDER
 
 work=$(mktemp -d)
@@ -159,6 +162,17 @@ pcs -f "$cib" constraint order promote pgsql-clone then start ctfreak \
     id=ord-pgsql-then-ctfreak
 pcs -f "$cib" constraint order start ctfreak then start ctfreak-ip \
     id=ord-ctfreak-then-ip
+
+# A quorum-only node (3-node variant): nothing runs or is even probed there.
+if [ -n "$CTFREAK_QUORUM_NODE" ]; then
+    for rsc in pgsql-clone confsync-clone ctfreak ctfreak-ip; do
+        if [ "$rsc" = confsync-clone ] && [ "$CTFREAK_FOLDER_SYNC" != confsync ]; then
+            continue
+        fi
+        pcs -f "$cib" constraint location add "loc-$rsc-not-on-quorum-node" \
+            "$rsc" "$CTFREAK_QUORUM_NODE" -INFINITY resource-discovery=never
+    done
+fi
 
 crm_verify -x "$cib" -V
 pcs cluster cib-push "$cib" diff-against="$work/orig.xml"

@@ -14,19 +14,6 @@ set -eu
 : "${NODE3:=node3}"
 here=$(cd "$(dirname "$0")" && pwd)
 PRIORITY_FENCING_DELAY=${PRIORITY_FENCING_DELAY:-0}
-export PRIORITY_FENCING_DELAY
-sh "$here/pcs-2node.sh"
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-pcs cluster cib "$work/cib.xml"
-cp "$work/cib.xml" "$work/orig.xml"
-for rsc in pgsql-clone confsync-clone ctfreak ctfreak-ip; do
-    if [ "$rsc" = confsync-clone ] && [ "${CTFREAK_FOLDER_SYNC:-confsync}" != confsync ]; then
-        continue
-    fi
-    pcs -f "$work/cib.xml" constraint location add "loc-$rsc-not-on-quorum-node" \
-        "$rsc" "$NODE3" -INFINITY resource-discovery=never
-done
-crm_verify -x "$work/cib.xml" -V
-pcs cluster cib-push "$work/cib.xml" diff-against="$work/orig.xml"
+CTFREAK_QUORUM_NODE=$NODE3
+export PRIORITY_FENCING_DELAY CTFREAK_QUORUM_NODE
+exec sh "$here/pcs-2node.sh"
