@@ -840,6 +840,22 @@ static int primary_check_standbys(struct pg_inst *pg, PGconn *conn,
         ra_log_err("cannot read pg_stat_replication: %s", err);
         return -1;
     }
+    /* A standby that (re)connects: its node may have left and rejoined the
+     * cluster meanwhile, which erased its score behind the attribute cache's
+     * back.  Forget the cache so every value is written again once. */
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *n = PQgetvalue(res, i, 0);
+        bool seen = strcmp(n, pg->ctx->node) == 0;
+
+        for (size_t k = 0; k < nknown && !seen; k++) {
+            seen = strcmp(known[k], n) == 0;
+        }
+        if (!seen) {
+            ra_log_info("standby %s connected: attribute cache reset", n);
+            ra_attr_cache_reset(pg->ctx);
+            break;
+        }
+    }
     for (int i = 0; i < PQntuples(res); i++) {
         struct standby_row r;
         char score[16];
@@ -1331,6 +1347,7 @@ static int pgsql_start(struct ra_ctx *ctx)
         return rc;
     }
     ra_attr_cache_reset(ctx);
+    (void) priv_set(&pg, NULL, "shutdown-lsn", NULL);
     return start_standby(&pg);
 }
 
@@ -1655,6 +1672,34 @@ static void checkpoint(struct pg_inst *pg)
     PQfinish(conn);
 }
 
+/* An active standby (not this node) that published the shutdown checkpoint
+ * of its demote, not yet cleared by a post-promote notification. */
+static bool demoted_peer(struct pg_inst *pg, char *out, size_t outlen)
+{
+    const char *var = notify_var("unpromoted");
+    char *dup = getenv(var) != NULL ? strdup(getenv(var)) : NULL;
+    char *save = NULL;
+    bool found = false;
+
+    for (char *n = dup != NULL ? strtok_r(dup, " ", &save) : NULL;
+         n != NULL && !found; n = strtok_r(NULL, " ", &save)) {
+        char *shut;
+
+        if (strcmp(n, pg->ctx->node) == 0
+            || env_list_has("OCF_RESKEY_CRM_meta_notify_stop_uname", n)) {
+            continue;
+        }
+        shut = priv_get(pg, n, "shutdown-lsn");
+        if (shut != NULL) {
+            snprintf(out, outlen, "%s", n);
+            found = true;
+        }
+        free(shut);
+    }
+    free(dup);
+    return found;
+}
+
 static int notify_pre_promote(struct pg_inst *pg)
 {
     char target[256];
@@ -1682,6 +1727,11 @@ static int notify_pre_promote(struct pg_inst *pg)
     if (me && env_list_first("OCF_RESKEY_CRM_meta_notify_demote_uname", old,
                              sizeof(old)) != NULL
         && !env_list_has("OCF_RESKEY_CRM_meta_notify_stop_uname", old)) {
+        switchover_check(pg, old);
+    } else if (me && demoted_peer(pg, old, sizeof(old))) {
+        /* The demote ran in an earlier transition (aborted by an attribute
+         * change before the promote): the old primary's published shutdown
+         * checkpoint still tells a switchover. */
         switchover_check(pg, old);
     }
     if (instance_state(pg, &st, &cd, NULL) != PG_STANDBY) {
@@ -1764,6 +1814,7 @@ static int pgsql_notify(struct ra_ctx *ctx)
     }
     if (strcmp(type, "post") == 0 && strcmp(op, "promote") == 0) {
         election_cleanup(&pg);
+        (void) priv_set(&pg, NULL, "shutdown-lsn", NULL);
     }
     if (strcmp(type, "pre") == 0 && strcmp(op, "start") == 0 && slots_on(&pg)) {
         notify_pre_start_slots(&pg);
