@@ -163,6 +163,12 @@ answers() { [ "$(isalive)" = "200 true" ]; }
 streaming() { [ "$(ctl as postgres "$1" psql -XAtc "select status from pg_stat_wal_receiver" 2>/dev/null)" = streaming ]; }
 is_primary() { [ "$(ctl as postgres "$1" psql -XAtc 'select pg_is_in_recovery()' 2>/dev/null)" = f ]; }
 not_primary() { ! is_primary "$1"; }
+# promotable K: node K's promotion score is positive (with synchronous=on:
+# the standby is known to hold every commit), seen from node K
+promotable() {
+    local v; v=$(ctl exec "$1" crm_attribute -N "node$1" -n master-pgsqld -l reboot -G -q 2>/dev/null)
+    [ -n "$v" ] && [ "$v" -gt 0 ] 2>/dev/null
+}
 
 # The client: polls /isalive through the floating IP every 0.1 s from the
 # switch, one line per answer: "<epoch> <http code>" (000: no answer).
