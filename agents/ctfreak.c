@@ -493,11 +493,14 @@ static int start_failed(struct ra_ctx *ctx, const struct instance *inst, const c
     bool healthy_db = st == DB_PRIMARY || st == DB_NOT_CONFIGURED;
 
     if (healthy_db && strcmp(ra_param(ctx, "on_start_failure"), "block") == 0) {
-        ra_exit_reason("CTFreak failed to start (%s%s) while its database is %s: not "
-                       "failing over, the standby holds the same state (replication "
-                       "is not a backup). Send %s to CTFreak support, restore the "
-                       "config folder and the database from the same backup, then run "
-                       "'pcs resource cleanup'", why, what, db_state_str(st), inst->logfile);
+        /* Pacemaker keeps 128 characters of a reason: the advice comes first,
+         * the details go to the log. */
+        ra_log_err("CTFreak failed to start (%s%s) while its database is %s. Send %s to "
+                   "CTFreak support, restore the config folder and the database from the "
+                   "same backup, then run 'pcs resource cleanup'", why, what,
+                   db_state_str(st), inst->logfile);
+        ra_exit_reason("no failover (replication is not a backup): CTFreak fails to start "
+                       "while its database is healthy; restore from backup");
         return OCF_ERR_CONFIGURED;
     }
     ra_exit_reason("CTFreak failed to start (%s%s); database %s; see %s", why, what,
