@@ -31,6 +31,14 @@
 #include "deadline.h"
 
 #define PF_SUBTREE      1u      /* push the whole subtree below the path */
+#define PF_GONE         2u      /* deleted or moved away: needs --delete */
+
+/* How a push selects what it sends. */
+enum push_mode {
+    PUSH_FULL,      /* the whole folder, --delete */
+    PUSH_FILTER,    /* include rules for the changed paths, --delete */
+    PUSH_LIST,      /* --files-from: only changed files, no folder scan */
+};
 #define PENDING_CAP     100000  /* more queued paths than this: full sync */
 #define BACKOFF_MIN_MS  250
 #define BACKOFF_MAX_MS  5000
@@ -78,8 +86,8 @@ struct peer {
     char error[CS_TEXT];
     char err_file[PATH_MAX];
     char filter_file[PATH_MAX];
+    char list_file[PATH_MAX];
     char id_file[PATH_MAX];
-    char cm_path[PATH_MAX];     /* ssh control socket ("" : no multiplexing) */
 };
 
 struct opts {
@@ -570,7 +578,9 @@ static void on_event(struct watcher *w, const struct inotify_event *ev)
     if (is_excluded(w, rel, ev->name, isdir)) {
         return;
     }
-    queue_all(w, rel, (isdir && !(ev->mask & IN_ATTRIB)) ? PF_SUBTREE : 0);
+    queue_all(w, rel, (unsigned char)
+              (((isdir && !(ev->mask & IN_ATTRIB)) ? PF_SUBTREE : 0)
+               | ((ev->mask & (IN_DELETE | IN_MOVED_FROM)) ? PF_GONE : 0)));
 }
 
 static void read_events(struct watcher *w)
@@ -716,6 +726,35 @@ static int filter_write(const char *file, const struct pathset *set,
     return rc;
 }
 
+/* Writes the changed files of set, NUL-separated, for --files-from when no
+ * entry needs a folder scan (a new folder tree or a deletion).  Returns 1
+ * when written, 0 when the set needs include rules instead, or -errno. */
+static int list_write(const char *file, const struct pathset *set,
+                      const char *prefix)
+{
+    FILE *f = NULL;
+    int rc = 1;
+
+    for (size_t i = 0; i < set->cap; i++) {
+        if (set->keys[i] != NULL && (set->flags[i] & (PF_SUBTREE | PF_GONE))) {
+            return 0;
+        }
+    }
+    f = fopen(file, "we");
+    if (f == NULL) {
+        return -errno;
+    }
+    for (size_t i = 0; i < set->cap; i++) {
+        if (set->keys[i] != NULL) {
+            fprintf(f, "%s%s%c", prefix, set->keys[i], '\0');
+        }
+    }
+    if (fclose(f) != 0) {
+        rc = -EIO;
+    }
+    return rc;
+}
+
 /* Reads the sentinel id of file into id (empty if absent).  0 or -errno. */
 static int sentinel_read(const char *file, char *id, size_t len)
 {
@@ -827,14 +866,12 @@ static void argv_transport(const struct watcher *w, const struct peer *p,
     if (rsyncd(w)) {
         argv_add(a, "--contimeout=5");
     } else {
-        /* One ssh connection per peer, reused by every push (ControlPersist):
-         * no key exchange per push. */
+        /* A new ssh connection per push: connection sharing (ControlMaster)
+         * was measured to hang rsync now and then on this OpenSSH. */
         argv_add(a, "-e");
         argv_add(a, argv_cat(a, w->ssh_cmd, p->port != NULL ? " -p " : "",
                              p->port != NULL ? p->port : "",
-                             p->cm_path[0] ? " -o ControlMaster=auto "
-                             "-o ControlPersist=30 -o ControlPath=" :
-                             " -o ControlMaster=no", p->cm_path, NULL));
+                             " -o ControlMaster=no -o ControlPath=none", NULL));
     }
 }
 
@@ -848,6 +885,12 @@ static int run_wait(const struct argv *a)
         return JOB_LOCAL_ERROR;
     }
     if (pid == 0) {
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+        if (null >= 0) {
+            dup2(null, STDIN_FILENO);
+            dup2(null, STDOUT_FILENO);
+        }
         execvp(a->v[0], (char *const *) a->v);
         _exit(127);
     }
@@ -909,8 +952,10 @@ static int guard_check(const struct watcher *w, const struct peer *p)
 }
 
 /* In the job child: guard (full sync), then exec the push. */
-static void job_run(const struct watcher *w, const struct peer *p, bool full)
+static void job_run(const struct watcher *w, const struct peer *p,
+                    enum push_mode mode)
 {
+    bool full = mode == PUSH_FULL;
     struct argv a = { .n = 0, .nbuf = 0 };
     char local_file[PATH_MAX];
     char local_id[80];
@@ -930,7 +975,9 @@ static void job_run(const struct watcher *w, const struct peer *p, bool full)
     }
     argv_add(&a, "rsync");
     argv_add(&a, "-a");
-    argv_add(&a, "--delete");
+    if (mode != PUSH_LIST) {
+        argv_add(&a, "--delete");
+    }
     argv_transport(w, p, &a);
     argv_add(&a, "--backup");
     if (rsyncd(w)) {
@@ -940,6 +987,12 @@ static void job_run(const struct watcher *w, const struct peer *p, bool full)
     } else {
         argv_add(&a, argv_cat(&a, "--backup-dir=", w->o.quarantine, "/",
                               p->stamp, NULL));
+    }
+    if (full) {
+        /* The sentinel always travels, whatever the excludes say. */
+        argv_add(&a, rsyncd(w) ? argv_cat(&a, "--include=/", w->dir_name, "/",
+                                          CS_SENTINEL, NULL)
+                 : "--include=/" CS_SENTINEL);
     }
     for (size_t i = 0; i < w->o.nexcludes; i++) {
         const char *x = w->o.excludes[i];
@@ -954,9 +1007,17 @@ static void job_run(const struct watcher *w, const struct peer *p, bool full)
     } else {
         /* The listed files did change: never skip one on size and time. */
         argv_add(&a, "--ignore-times");
-        argv_add(&a, argv_cat(&a, "--filter=merge ", p->filter_file, NULL));
     }
-    if (rsyncd(w)) {
+    if (mode == PUSH_FILTER) {
+        argv_add(&a, argv_cat(&a, "--filter=merge ", p->filter_file, NULL));
+    } else if (mode == PUSH_LIST) {
+        argv_add(&a, argv_cat(&a, "--files-from=", p->list_file, NULL));
+        argv_add(&a, "--from0");
+    }
+    if (mode == PUSH_LIST && rsyncd(w)) {
+        argv_add(&a, argv_cat(&a, w->parent, "/", NULL));
+        argv_add(&a, remote_path(w, p, &a, ""));
+    } else if (rsyncd(w)) {
         argv_add(&a, argv_cat(&a, w->parent, "/./", w->dir_name, "/", NULL));
         argv_add(&a, remote_path(w, p, &a, ""));
     } else {
@@ -982,18 +1043,29 @@ static void stamp_new(const struct watcher *w, struct peer *p)
 static void job_start(struct watcher *w, struct peer *p)
 {
     bool full = p->full;
+    enum push_mode mode = PUSH_FULL;
     pid_t pid = 0;
     int fd = -1;
-    const char *prefix = "";
-    char pfx[PATH_MAX];
+    char pfx[PATH_MAX] = "";
+    char lpfx[PATH_MAX] = "";
+    int rc = 0;
 
     if (rsyncd(w)) {
         snprintf(pfx, sizeof(pfx), "/%s", w->dir_name);
-        prefix = pfx;
+        snprintf(lpfx, sizeof(lpfx), "%s/", w->dir_name);
     }
-    if (!full && filter_write(p->filter_file, &p->pending, prefix) != 0) {
-        peer_queue_full(p, p->pending_since);
-        full = true;
+    if (!full) {
+        rc = list_write(p->list_file, &p->pending, lpfx);
+        mode = PUSH_LIST;
+        if (rc == 0) {
+            rc = filter_write(p->filter_file, &p->pending, pfx) == 0 ? 1 : -1;
+            mode = PUSH_FILTER;
+        }
+        if (rc < 0) {
+            peer_queue_full(p, p->pending_since);
+            full = true;
+            mode = PUSH_FULL;
+        }
     }
     if (full) {
         stamp_new(w, p);
@@ -1016,7 +1088,7 @@ static void job_start(struct watcher *w, struct peer *p)
             dup2(fd, STDERR_FILENO);
             close(fd);
         }
-        job_run(w, p, full);
+        job_run(w, p, mode);
         _exit(JOB_LOCAL_ERROR);
     }
     p->job = pid;
@@ -1265,32 +1337,9 @@ static int peer_parse(struct watcher *w, const char *spec, struct peer *p)
     snprintf(p->filter_file, sizeof(p->filter_file), "%s.%s.filter",
              w->o.state, p->node);
     snprintf(p->id_file, sizeof(p->id_file), "%s.%s.id", w->o.state, p->node);
-    /* The socket path must fit sockaddr_un and survive rsync's -e split. */
-    if (snprintf(p->cm_path, sizeof(p->cm_path), "%s.%s.ssh", w->o.state,
-                 p->node) >= 100 || strpbrk(p->cm_path, " \t'\"\\") != NULL) {
-        p->cm_path[0] = '\0';
-    }
+    snprintf(p->list_file, sizeof(p->list_file), "%s.%s.list", w->o.state,
+             p->node);
     return 0;
-}
-
-/* Closes the peers' shared ssh connections. */
-static void peers_disconnect(const struct watcher *w)
-{
-    for (size_t i = 0; i < w->npeers; i++) {
-        const struct peer *p = &w->peers[i];
-        struct argv a = { .n = 0, .nbuf = 0 };
-
-        if (rsyncd(w) || p->cm_path[0] == '\0' || access(p->cm_path, F_OK) != 0) {
-            continue;
-        }
-        argv_add(&a, "ssh");
-        argv_add(&a, "-o");
-        argv_add(&a, argv_cat(&a, "ControlPath=", p->cm_path, NULL));
-        argv_add(&a, "-O");
-        argv_add(&a, "exit");
-        argv_add(&a, p->host);
-        run_wait(&a);
-    }
 }
 
 static void peers_free(struct watcher *w)
@@ -1302,6 +1351,7 @@ static void peers_free(struct watcher *w)
         pathset_free(&p->inflight);
         unlink(p->err_file);
         unlink(p->filter_file);
+        unlink(p->list_file);
         unlink(p->id_file);
         free(p->node);
         free(p->host);
@@ -1592,9 +1642,6 @@ int main(int argc, char **argv)
     state_write(&w, CS_PHASE_DONE);
     ra_log_info("watcher stopped | flushed=%s", rc == 0 ? "all peers" : "partly");
 done:
-    if (w.source) {
-        peers_disconnect(&w);
-    }
     peers_free(&w);
     for (size_t i = 0; i < w.wd_cap; i++) {
         free(w.wd_path[i]);
