@@ -1426,8 +1426,8 @@ static char *election_better(struct pg_inst *pg, const struct pg_status *st,
         unsigned tli;
         uint64_t lsn;
 
-        if (strcmp(n, pg->ctx->node) == 0) {
-            continue;
+        if (strcmp(n, pg->ctx->node) == 0 || strcmp(n, "-") == 0) {
+            continue;           /* "-": no other candidate */
         }
         /* Attributes of other nodes arrive asynchronously. */
         ra_deadline_init(&wait, ra_deadline_cap_ms(&pg->ctx->deadline, 5000));
