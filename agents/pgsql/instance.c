@@ -419,14 +419,19 @@ int pgi_server_launch(struct pg_inst *pg, pid_t *launched)
     return rc;
 }
 
-bool pgi_server_stop(struct pg_inst *pg, pid_t pid)
+bool pgi_server_stop(struct pg_inst *pg, pid_t pid, long fast_max_ms)
 {
     struct ra_deadline fast;
     long left = ra_deadline_remaining_ms(&pg->ctx->deadline);
+    long fast_ms = left > 9000 ? left - 3000 : left * 2 / 3;
 
     /* Fast shutdown (SIGINT) for all but the last 3 s (or third) of the
-     * budget, then immediate (SIGQUIT): a stop that does not end is worse. */
-    ra_deadline_init(&fast, left > 9000 ? left - 3000 : left * 2 / 3);
+     * budget (at most fast_max_ms when > 0), then immediate (SIGQUIT): a stop
+     * that does not end is worse. */
+    if (fast_max_ms > 0 && fast_ms > fast_max_ms) {
+        fast_ms = fast_max_ms;
+    }
+    ra_deadline_init(&fast, fast_ms);
     if (kill(pid, SIGINT) != 0 && errno == ESRCH) {
         return true;
     }

@@ -27,6 +27,7 @@ extern const struct ra_param_def pgsql_params[];
 #define SCORE_BEST 1000
 #define SCORE_NOT_READY "-1"
 #define SCORE_GONE "-1000"
+#define STANDBY_FAST_STOP_MS 10000
 
 /* What one libpq round trip tells about the local instance. */
 struct pg_status {
@@ -1353,7 +1354,7 @@ static int pgsql_start(struct ra_ctx *ctx)
 
 /* ---- stop -------------------------------------------------------------- */
 
-static int stop_server(struct pg_inst *pg)
+static int stop_server(struct pg_inst *pg, long fast_max_ms)
 {
     bool stale = false;
     pid_t pid = pgi_postmaster(pg, &stale);
@@ -1364,7 +1365,7 @@ static int stop_server(struct pg_inst *pg)
         }
         return OCF_SUCCESS;
     }
-    if (!pgi_server_stop(pg, pid)) {
+    if (!pgi_server_stop(pg, pid, fast_max_ms)) {
         ra_exit_reason("postmaster %d did not stop before the timeout", (int) pid);
         return OCF_ERR_GENERIC;
     }
@@ -1385,7 +1386,18 @@ static int pgsql_stop(struct ra_ctx *ctx)
         ra_log_info("%s: nothing to stop", why);
         return OCF_SUCCESS;
     }
-    rc = stop_server(&pg);
+    {
+        /* A standby loses nothing to an immediate shutdown (it replays its WAL
+         * at the next start), and its fast shutdown can hang (seen after a
+         * cold start, streaming from a peer that was a standby too): at most
+         * STANDBY_FAST_STOP_MS of it.  A primary keeps the whole budget: its
+         * shutdown checkpoint is what a switchover target must receive. */
+        struct pg_status st;
+        struct pg_control cd;
+        bool standby = instance_state(&pg, &st, &cd, NULL) == PG_STANDBY;
+
+        rc = stop_server(&pg, standby ? STANDBY_FAST_STOP_MS : 0);
+    }
     if (rc == OCF_SUCCESS) {
         show_stopped(&pg);
         ra_attr_cache_reset(ctx);
@@ -1588,7 +1600,7 @@ static int pgsql_demote(struct ra_ctx *ctx)
         return OCF_SUCCESS;
     }
     if (s == PG_PRIMARY || s == PG_NOT_READY) {
-        rc = stop_server(&pg);
+        rc = stop_server(&pg, 0);
         if (rc != OCF_SUCCESS) {
             return rc;
         }

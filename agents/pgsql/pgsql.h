@@ -76,9 +76,9 @@ int pgi_query_value(struct pg_inst *pg, PGconn *conn, const char *sql,
 
 /* Launches postgres -D pgdata start_opts as a daemon.  Returns 0 or -errno. */
 int pgi_server_launch(struct pg_inst *pg, pid_t *launched);
-/* Fast shutdown of pid, escalating to immediate close to the deadline.
- * Returns true when the postmaster is gone. */
-bool pgi_server_stop(struct pg_inst *pg, pid_t pid);
+/* Fast shutdown of pid, escalating to immediate close to the deadline, or
+ * after fast_max_ms (> 0).  Returns true when the postmaster is gone. */
+bool pgi_server_stop(struct pg_inst *pg, pid_t pid, long fast_max_ms);
 /* Runs crash recovery in single-user mode (ends with a clean shutdown). */
 int pgi_crash_recovery(struct pg_inst *pg);
 /* postgres -C name: a setting of the stopped server (malloc'd) or NULL. */
