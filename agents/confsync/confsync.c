@@ -699,6 +699,20 @@ static void rsyncd_stop(struct ra_ctx *ctx, const struct cs_cfg *cfg,
     unlink(p->rsyncd_pid);
 }
 
+/* The promotion score: every healthy instance may become the source (the
+ * colocation with the database primary picks the node); a folder that never
+ * got the sentinel (fresh or wiped) is the last choice.  Cached: a steady
+ * monitor forks nothing. */
+static void promotion_score_set(struct ra_ctx *ctx, const struct cs_cfg *cfg)
+{
+    char sentinel[PATH_MAX];
+    struct stat sb;
+
+    snprintf(sentinel, sizeof(sentinel), "%s/%s", cfg->dir, CS_SENTINEL);
+    ra_attr_set(ctx, RA_ATTR_PROMOTION, "promotion", NULL,
+                stat(sentinel, &sb) == 0 ? "10" : "1");
+}
+
 /* --- the receiver -------------------------------------------------------------------- */
 
 static int receiver_start(struct ra_ctx *ctx, const struct cs_cfg *cfg,
@@ -725,6 +739,9 @@ static int receiver_start(struct ra_ctx *ctx, const struct cs_cfg *cfg,
     if (rc == OCF_SUCCESS && role_write(p, "unpromoted") != 0) {
         ra_exit_reason("cannot write %s", p->role);
         rc = OCF_ERR_GENERIC;
+    }
+    if (rc == OCF_SUCCESS) {
+        promotion_score_set(ctx, cfg);
     }
     return rc;
 }
@@ -852,6 +869,9 @@ static int monitor_env(struct ra_ctx *ctx, struct action_env *e)
                        (ra_now_ms() - st.updated_mono_ms) / 1000);
         return promoted ? OCF_FAILED_PROMOTED : OCF_ERR_GENERIC;
     }
+    if (!ctx->is_probe) {
+        promotion_score_set(ctx, &e->cfg);
+    }
     if (promoted) {
         return source_health(ctx, e, &st);
     }
@@ -919,6 +939,7 @@ static int confsync_stop(struct ra_ctx *ctx)
     if (strcmp(role, "promoted") == 0) {
         attrs_clear(ctx);
     }
+    ra_attr_del(ctx, RA_ATTR_PROMOTION, "promotion", NULL);
     if (watcher_locate(&e.cfg, &e.paths) > 0) {
         ra_exit_reason("the watcher survived SIGKILL");
         rc = OCF_ERR_GENERIC;
