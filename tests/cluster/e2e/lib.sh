@@ -114,7 +114,13 @@ EOF
         -R -X stream -c fast -d "application_name=node$s" || return 1
     ctl as postgres "$p" psql -qX -v ON_ERROR_STOP=1 -c \
         "ALTER SYSTEM SET primary_conninfo = 'host=node$s port=5432 user=replicator passfile=''/var/lib/postgresql/.pgpass'' application_name=node$p'" || return 1
+    # Stop both with the same WAL: the standby streams, then the primary's
+    # shutdown checkpoint reaches it, so either can be promoted first.
+    ctl exec "$s" pg_ctlcluster 15 main start || return 1
+    poll 30 streaming "$s" || return 1
     ctl exec "$p" pg_ctlcluster 15 main stop || return 1
+    sleep 1
+    ctl exec "$s" pg_ctlcluster 15 main stop || return 1
 }
 
 # The config folder on node K (CTFreak's config file: here the stand-in's).
