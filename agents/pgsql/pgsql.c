@@ -27,7 +27,7 @@ extern const struct ra_param_def pgsql_params[];
 #define SCORE_BEST 1000
 #define SCORE_NOT_READY "-1"
 #define SCORE_GONE "-1000"
-#define STANDBY_FAST_STOP_MS 10000
+#define STANDBY_FAST_STOP_MS 5000
 
 /* What one libpq round trip tells about the local instance. */
 struct pg_status {
