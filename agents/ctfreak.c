@@ -2,14 +2,17 @@
  * Licence: GPL-2.0-or-later. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -287,20 +290,82 @@ static char *db_ctfreak_role(struct ra_ctx *ctx, PGconn *conn)
     return strdup(*role != '\0' ? role : PQuser(conn));
 }
 
+/* Is addr (text from host(client_addr); NULL for a unix socket) one of
+ * this node's addresses? */
+static bool addr_is_local(const char *addr)
+{
+    struct ifaddrs *ifs = NULL;
+    bool local = false;
+
+    if (addr == NULL || strcmp(addr, "127.0.0.1") == 0 || strcmp(addr, "::1") == 0) {
+        return true;
+    }
+    if (getifaddrs(&ifs) != 0) {
+        return false;
+    }
+    for (struct ifaddrs *i = ifs; i != NULL && !local; i = i->ifa_next) {
+        char buf[INET6_ADDRSTRLEN] = "";
+
+        if (i->ifa_addr == NULL) {
+            continue;
+        }
+        if (i->ifa_addr->sa_family == AF_INET) {
+            inet_ntop(AF_INET, &((struct sockaddr_in *) (void *) i->ifa_addr)->sin_addr,
+                      buf, sizeof(buf));
+        } else if (i->ifa_addr->sa_family == AF_INET6) {
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *) (void *) i->ifa_addr)->sin6_addr,
+                      buf, sizeof(buf));
+        }
+        local = buf[0] != '\0' && strcmp(buf, addr) == 0;
+    }
+    freeifaddrs(ifs);
+    return local;
+}
+
+/* Does any process of the CTFreak binary run on this node (any folder)? */
+static bool binary_runs_here(const struct instance *inst)
+{
+    struct ra_proc_match any = { .exe = inst->binary, .args = NULL };
+    pid_t pid;
+
+    return ra_proc_find(&any, &pid, 1) > 0;
+}
+
+/* A session of CTFreak's role from this node while no CTFreak process runs
+ * here is left by a dead local instance (e.g. a backend still waiting for a
+ * synchronous standby after its client died): end it. */
+static bool db_end_leftover(struct ra_ctx *ctx, PGconn *conn, const char *pid,
+                            const char *from)
+{
+    char err[256] = "";
+    const char *params[1] = { pid };
+    PGresult *res = ra_pg_exec(conn, "SELECT pg_terminate_backend($1::int, 2000)", 1,
+                               params, &ctx->deadline, err, sizeof(err));
+    bool ended = res != NULL && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+
+    ra_log_warn("session %s from %s belongs to no running CTFreak process on this "
+                "node (left by a dead instance): %s", pid, from,
+                ended ? "terminated" : err[0] != '\0' ? err : "could not terminate it");
+    PQclear(res);
+    return ended;
+}
+
 /* Another CTFreak instance connected to the database?  Fills who; returns
- * 1 yes, 0 no, -1 could not tell (err set). */
-static int db_other_instance(struct ra_ctx *ctx, PGconn *conn, char *who, size_t wlen,
-                             char *err, size_t elen)
+ * 1 yes, 0 no, -1 could not tell (err set).  Sessions left by a dead local
+ * instance are ended, not counted. */
+static int db_other_instance(struct ra_ctx *ctx, const struct instance *inst,
+                             PGconn *conn, char *who, size_t wlen, char *err, size_t elen)
 {
     static const char sql[] =
-        "SELECT pid, coalesce(host(client_addr), 'local socket'), application_name "
+        "SELECT pid, host(client_addr), application_name "
         "FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid() "
         "AND backend_type = 'client backend' "
-        "AND application_name <> 'ctfreak-ha-agent' LIMIT 1";
+        "AND application_name <> 'ctfreak-ha-agent'";
     char *role = db_ctfreak_role(ctx, conn);
     const char *params[1] = { role };
+    bool local_binary = binary_runs_here(inst);
     PGresult *res;
-    int found;
+    int found = 0;
 
     if (role == NULL) {
         snprintf(err, elen, "out of memory");
@@ -311,10 +376,17 @@ static int db_other_instance(struct ra_ctx *ctx, PGconn *conn, char *who, size_t
         free(role);
         return -1;
     }
-    found = PQntuples(res) > 0;
-    if (found) {
+    for (int i = 0; i < PQntuples(res) && found == 0; i++) {
+        const char *addr = PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1);
+        const char *from = addr != NULL ? addr : "local socket";
+
+        if (!local_binary && addr_is_local(addr)
+            && db_end_leftover(ctx, conn, PQgetvalue(res, i, 0), from)) {
+            continue;
+        }
         snprintf(who, wlen, "role %s, backend pid %s, from %s, application \"%s\"", role,
-                 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+                 PQgetvalue(res, i, 0), from, PQgetvalue(res, i, 2));
+        found = 1;
     }
     PQclear(res);
     free(role);
@@ -323,7 +395,7 @@ static int db_other_instance(struct ra_ctx *ctx, PGconn *conn, char *who, size_t
 
 /* Start's database gate: primary, reachable, and nobody else's.  Returns
  * OCF_SUCCESS or the code to refuse with (reason already given). */
-static int db_allows_start(struct ra_ctx *ctx)
+static int db_allows_start(struct ra_ctx *ctx, const struct instance *inst)
 {
     char err[512] = "";
     char who[512] = "";
@@ -346,7 +418,7 @@ static int db_allows_start(struct ra_ctx *ctx)
         PQfinish(conn);
         return OCF_ERR_GENERIC;
     }
-    other = db_other_instance(ctx, conn, who, sizeof(who), err, sizeof(err));
+    other = db_other_instance(ctx, inst, conn, who, sizeof(who), err, sizeof(err));
     PQfinish(conn);
     if (other < 0) {
         ra_exit_reason("not starting: cannot check for another CTFreak instance: %s", err);
@@ -533,7 +605,7 @@ static int action_start(struct ra_ctx *ctx)
             (void) ra_pidfile_write(inst.pidfile, pid);
         }
     } else {
-        rc = db_allows_start(ctx);
+        rc = db_allows_start(ctx, &inst);
         if (rc != OCF_SUCCESS) {
             goto done;
         }

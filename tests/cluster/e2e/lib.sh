@@ -59,6 +59,9 @@ setup_host() {
     id ctfreak >/dev/null 2>&1 || useradd -r -M -d /nonexistent -s /usr/sbin/nologin ctfreak
     mkdir -p "$HA/bin" && chmod 755 "$HA" "$HA/bin" "$CLUSTER_RUN" || return 1
     install -m 755 "$STANDIN" "$BIN" || return 1
+    # The nodes have their own /tmp: a checkout under /tmp is invisible to
+    # them, so the configuration files they run are copied into the run dir.
+    rm -rf "$HA/configs" && cp -r "$TOP/configs" "$HA/configs" || return 1
     printf 'confsync:%s\n' "$(head -c 12 /dev/urandom | base64)" > "$HA/confsync.secrets"
     chmod 600 "$HA/confsync.secrets"
     # the agent (root) checks the database as the ctfreak role
@@ -142,7 +145,7 @@ apply_config() { # pcs-2node.sh | pcs-3node.sh
     local -a envs=()
     local l
     while IFS= read -r l; do envs+=("$l"); done < <(config_env)
-    ctl exec 1 env "${envs[@]}" sh "$TOP/configs/$1"
+    ctl exec 1 env "${envs[@]}" sh "$HA/configs/$1"
 }
 
 # The client: an address on the switch, polling /isalive through the floating IP.
