@@ -1135,6 +1135,47 @@ static void candidate_forget(struct pg_inst *pg)
     }
 }
 
+/* The "last primary" mark: beside the data directory (never inside it, where
+ * pg_basebackup or pg_rewind would copy it to another node), set by a
+ * successful promote and cleared once another node is promoted or a primary
+ * answers at start.  In an election between candidates holding the same WAL
+ * position (a stale node can catch up by cascading from the other standby),
+ * the node that was primary last wins: its config folder holds the newest
+ * files too. */
+static void last_primary_path(const struct pg_inst *pg, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s.ctfreak-ha-last-primary", pg->datadir);
+}
+
+static bool last_primary_marked(const struct pg_inst *pg)
+{
+    char path[PATH_MAX];
+
+    last_primary_path(pg, path, sizeof(path));
+    return access(path, F_OK) == 0;
+}
+
+static void last_primary_mark(const struct pg_inst *pg, bool on)
+{
+    char path[PATH_MAX];
+    FILE *f;
+
+    last_primary_path(pg, path, sizeof(path));
+    if (!on) {
+        if (unlink(path) == 0) {
+            ra_log_info("no longer the last primary (%s removed)", path);
+        }
+        return;
+    }
+    f = fopen(path, "we");
+    if (f == NULL) {
+        ra_log_warn("cannot write %s: %s", path, strerror(errno));
+        return;
+    }
+    fprintf(f, "%s\n", pg->ctx->node);
+    fclose(f);
+}
+
 /* Monitor of a standby that does not stream although a primary answers: a
  * cold-start candidacy no longer applies (the primary's monitor scores the
  * standbys it sees).  Only the candidate's own value is withdrawn. */
@@ -1326,6 +1367,8 @@ static int start_standby(struct pg_inst *pg)
     }
     if (rc == OCF_SUCCESS && !primary_seen) {
         candidate_set(pg);
+    } else if (rc == OCF_SUCCESS) {
+        last_primary_mark(pg, false);
     }
     return rc;
 }
@@ -1409,14 +1452,15 @@ static int pgsql_stop(struct ra_ctx *ctx)
 
 /* ---- promote ----------------------------------------------------------- */
 
-/* "tli:lsnhex" published in the pre-promote notification. */
-static int location_parse(const char *s, unsigned *tli, uint64_t *lsn)
+/* "tli:lsnhex[:last-primary]" published in the pre-promote notification. */
+static int location_parse(const char *s, unsigned *tli, uint64_t *lsn, bool *last)
 {
     char l[32];
 
-    if (s == NULL || sscanf(s, "%u:%31s", tli, l) != 2) {
+    if (s == NULL || sscanf(s, "%u:%31[^:]", tli, l) != 2) {
         return -EINVAL;
     }
+    *last = strstr(s, ":last-primary") != NULL;
     return pgi_lsn_parse(l, lsn);
 }
 
@@ -1430,6 +1474,7 @@ static char *election_better(struct pg_inst *pg, const struct pg_status *st,
     char *better = NULL;
     unsigned best_tli = st->tli;
     uint64_t best_lsn = st->lsn;
+    bool best_last = last_primary_marked(pg);
 
     for (char *n = list != NULL ? strtok_r(list, " ", &save) : NULL; n != NULL;
          n = strtok_r(NULL, " ", &save)) {
@@ -1437,6 +1482,7 @@ static char *election_better(struct pg_inst *pg, const struct pg_status *st,
         char *loc = NULL;
         unsigned tli;
         uint64_t lsn;
+        bool last = false;
 
         if (strcmp(n, pg->ctx->node) == 0 || strcmp(n, "-") == 0) {
             continue;           /* "-": no other candidate */
@@ -1446,16 +1492,18 @@ static char *election_better(struct pg_inst *pg, const struct pg_status *st,
         while ((loc = priv_get(pg, n, "lsn-location")) == NULL
                && ra_deadline_sleep_ms(&wait, 100)) {
         }
-        if (location_parse(loc, &tli, &lsn) != 0) {
+        if (location_parse(loc, &tli, &lsn, &last) != 0) {
             ra_log_warn("no location published by %s: left out of the election",
                         n);
             free(loc);
             continue;
         }
         ra_log_info("election: %s is at %s", n, loc);
-        if (tli > best_tli || (tli == best_tli && lsn > best_lsn)) {
+        if (tli > best_tli || (tli == best_tli && lsn > best_lsn)
+            || (tli == best_tli && lsn == best_lsn && last && !best_last)) {
             best_tli = tli;
             best_lsn = lsn;
+            best_last = last;
             free(better);
             better = strdup(n);
         }
@@ -1561,6 +1609,7 @@ static int pgsql_promote(struct ra_ctx *ctx)
         known_reset(&pg);
         candidate_forget(&pg);
         score_set(&pg, NULL, SCORE_PRIMARY);
+        last_primary_mark(&pg, true);
         slots_promote(&pg, conn);
         promoted_sync_setup(&pg, conn, &st);
         char err[256];
@@ -1604,6 +1653,8 @@ static int pgsql_demote(struct ra_ctx *ctx)
         if (rc != OCF_SUCCESS) {
             return rc;
         }
+        /* A planned demote hands the role over: no tie-break claim left. */
+        last_primary_mark(&pg, false);
         /* Its shutdown checkpoint: the switchover target must have it. */
         if (pgi_controldata(&pg, &cd) == 0
             && strcmp(cd.state, "shut down") == 0) {
@@ -1754,7 +1805,8 @@ static int notify_pre_promote(struct pg_inst *pg)
     checkpoint(pg);
     (void) instance_state(pg, &st, &cd, NULL);
     pgi_lsn_format(st.lsn, lsn, sizeof(lsn));
-    snprintf(loc, sizeof(loc), "%u:%s", st.tli, lsn);
+    snprintf(loc, sizeof(loc), "%u:%s%s", st.tli, lsn,
+             last_primary_marked(pg) ? ":last-primary" : "");
     ra_log_info("election: this node is at %s", loc);
     (void) priv_set(pg, NULL, "lsn-location", loc);
     if (me) {
@@ -1827,6 +1879,9 @@ static int pgsql_notify(struct ra_ctx *ctx)
     if (strcmp(type, "post") == 0 && strcmp(op, "promote") == 0) {
         election_cleanup(&pg);
         (void) priv_set(&pg, NULL, "shutdown-lsn", NULL);
+        if (!env_list_has("OCF_RESKEY_CRM_meta_notify_promote_uname", ctx->node)) {
+            last_primary_mark(&pg, false);
+        }
     }
     if (strcmp(type, "pre") == 0 && strcmp(op, "start") == 0 && slots_on(&pg)) {
         notify_pre_start_slots(&pg);
