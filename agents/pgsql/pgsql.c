@@ -601,45 +601,41 @@ static int cluster_node_slots(struct pg_inst *pg, char names[][128], size_t max)
     return (int) n;
 }
 
-static bool slot_create(struct pg_inst *pg, PGconn *conn, const char *slot)
+/* Runs one slot statement (parameter $1 = the slot); a returned row means it
+ * acted, which is logged as "replication slot <slot> <done>". */
+static bool slot_apply(struct pg_inst *pg, PGconn *conn, const char *sql,
+                       const char *slot, const char *verb, const char *done)
 {
-    static const char sql[] =
-        "SELECT pg_create_physical_replication_slot($1, true)"
-        " WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots"
-        "                   WHERE slot_name = $1)";
     const char *params[1] = { slot };
     char err[256];
     PGresult *res = pgi_exec(pg, conn, sql, 1, params, err, sizeof(err));
 
     if (res == NULL) {
-        ra_log_warn("cannot create replication slot %s: %s", slot, err);
+        ra_log_warn("cannot %s replication slot %s: %s", verb, slot, err);
         return false;
     }
     if (PQntuples(res) == 1) {
-        ra_log_notice("replication slot %s created", slot);
+        ra_log_notice("replication slot %s %s", slot, done);
     }
     PQclear(res);
     return true;
 }
 
+static bool slot_create(struct pg_inst *pg, PGconn *conn, const char *slot)
+{
+    return slot_apply(pg, conn,
+                      "SELECT pg_create_physical_replication_slot($1, true)"
+                      " WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots"
+                      "                   WHERE slot_name = $1)",
+                      slot, "create", "created");
+}
+
 static bool slot_drop(struct pg_inst *pg, PGconn *conn, const char *slot)
 {
-    static const char sql[] =
-        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
-        " WHERE slot_name = $1 AND slot_type = 'physical' AND NOT active";
-    const char *params[1] = { slot };
-    char err[256];
-    PGresult *res = pgi_exec(pg, conn, sql, 1, params, err, sizeof(err));
-
-    if (res == NULL) {
-        ra_log_warn("cannot drop replication slot %s: %s", slot, err);
-        return false;
-    }
-    if (PQntuples(res) == 1) {
-        ra_log_notice("replication slot %s dropped", slot);
-    }
-    PQclear(res);
-    return true;
+    return slot_apply(pg, conn,
+                      "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                      " WHERE slot_name = $1 AND slot_type = 'physical' AND NOT active",
+                      slot, "drop", "dropped");
 }
 
 /* Creates (and records) the slots of the nodes named in the list. */
