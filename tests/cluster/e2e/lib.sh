@@ -210,6 +210,9 @@ present_rows() { ctl as postgres "$1" psql -XAtc 'select id from ctfreak_executi
 exec_ids_in() { find "$1" -name 'exec-*.log' -printf '%f\n' 2>/dev/null | sed -n 's/^exec-\([0-9]*\)\.log$/\1/p' | sort -u; }
 present_files() { exec_ids_in "$(nodedir "$1" lib-postgresql)/ctfreak/config/logs"; }
 quarantined_files() { exec_ids_in "$(nodedir "$1" lib-postgresql)/ctfreak/config.quarantine"; }
-# acknowledged executions whose row / log file is absent on node K
-missing_rows() { comm -23 <(acked) <(present_rows "$1"); }
-missing_files() { comm -23 <(acked) <(present_files "$1"); }
+# acknowledged executions whose row / log file is absent on node K.  The
+# acknowledgements are read before the rows/files are listed: the stand-in
+# writes the row and the file before it logs "recorded", so an id read first
+# is always in a listing taken after it (reading both at once races).
+missing_rows() { local a; a=$(acked); comm -23 <(printf '%s' "${a:+$a$'\n'}") <(present_rows "$1"); }
+missing_files() { local a; a=$(acked); comm -23 <(printf '%s' "${a:+$a$'\n'}") <(present_files "$1"); }
