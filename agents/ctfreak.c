@@ -30,6 +30,8 @@ extern const struct ra_param_def ctfreak_params[];
 
 #define START_POLL_MS 50
 #define STOP_KILL_RESERVE_MS 2000
+#define DB_GATE_WAIT_MS 5000
+#define DB_GATE_POLL_MS 200
 #define LOG_DIR_DEFAULT "/var/log/ctfreak-ha"
 
 /* The instance as the parameters describe it. */
@@ -394,8 +396,8 @@ static int db_other_instance(struct ra_ctx *ctx, const struct instance *inst,
 }
 
 /* Start's database gate: primary, reachable, and nobody else's.  Returns
- * OCF_SUCCESS or the code to refuse with (reason already given). */
-static int db_allows_start(struct ra_ctx *ctx, const struct instance *inst)
+ * OCF_SUCCESS, or OCF_ERR_GENERIC with why filled. */
+static int db_gate(struct ra_ctx *ctx, const struct instance *inst, char *why, size_t wlen)
 {
     char err[512] = "";
     char who[512] = "";
@@ -403,31 +405,62 @@ static int db_allows_start(struct ra_ctx *ctx, const struct instance *inst)
     PGconn *conn;
     int other;
 
-    if (*ra_param(ctx, "db_conninfo") == '\0') {
-        return OCF_SUCCESS;
-    }
     conn = db_connect(ctx, err, sizeof(err));
     if (conn == NULL) {
-        ra_exit_reason("not starting: the database is unreachable: %s", err);
+        snprintf(why, wlen, "the database is unreachable: %s", err);
         return OCF_ERR_GENERIC;
     }
     st = db_role_of(ctx, conn, err, sizeof(err));
     if (st != DB_PRIMARY) {
-        ra_exit_reason("not starting: the database is %s%s%s", db_state_str(st),
-                       *err != '\0' ? ": " : "", err);
+        snprintf(why, wlen, "the database is %s%s%s", db_state_str(st),
+                 *err != '\0' ? ": " : "", err);
         PQfinish(conn);
         return OCF_ERR_GENERIC;
     }
     other = db_other_instance(ctx, inst, conn, who, sizeof(who), err, sizeof(err));
     PQfinish(conn);
     if (other < 0) {
-        ra_exit_reason("not starting: cannot check for another CTFreak instance: %s", err);
+        snprintf(why, wlen, "cannot check for another CTFreak instance: %s", err);
         return OCF_ERR_GENERIC;
     }
     if (other > 0) {
-        ra_exit_reason("not starting: another CTFreak instance is connected to the "
-                       "database (%s); two instances must never share one database", who);
+        snprintf(why, wlen, "another CTFreak instance is connected to the database (%s); "
+                 "two instances must never share one database", who);
         return OCF_ERR_GENERIC;
+    }
+    return OCF_SUCCESS;
+}
+
+/* The gate, asked again for up to DB_GATE_WAIT_MS: what it refuses for is
+ * often over in a moment (the session of an instance that just died, a
+ * primary finishing its promotion), and a refused start is retried by
+ * Pacemaker at once, in a tight loop.  Returns OCF_SUCCESS or the code to
+ * refuse with (reason given). */
+static int db_allows_start(struct ra_ctx *ctx, const struct instance *inst)
+{
+    struct ra_deadline wait;
+    char why[1200] = "";
+    bool said = false;
+    long budget;
+
+    if (*ra_param(ctx, "db_conninfo") == '\0') {
+        return OCF_SUCCESS;
+    }
+    /* at most a third of the start's time: launching needs the rest */
+    budget = ra_deadline_remaining_ms(&ctx->deadline) / 3;
+    ra_deadline_init(&wait, budget < DB_GATE_WAIT_MS ? budget : DB_GATE_WAIT_MS);
+    while (db_gate(ctx, inst, why, sizeof(why)) != OCF_SUCCESS) {
+        if (!said) {
+            ra_log_info("waiting up to %ld ms: %s", ra_deadline_remaining_ms(&wait), why);
+            said = true;
+        }
+        if (!ra_deadline_sleep_ms(&wait, DB_GATE_POLL_MS)) {
+            ra_exit_reason("not starting: %s", why);
+            return OCF_ERR_GENERIC;
+        }
+    }
+    if (said) {
+        ra_log_info("the database allows the start now");
     }
     return OCF_SUCCESS;
 }
