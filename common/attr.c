@@ -121,6 +121,16 @@ const char *ra_attr_cache_get(const struct ra_attr_cache *c, const char *key)
     return e->value;
 }
 
+/* A private attribute of this node is written by this agent only, and
+ * Pacemaker can only erase it: known absent, it stays absent whatever the
+ * entry's age (a failover's clean-ups then fork nothing). */
+static bool cache_known_absent(const struct ra_attr_cache *c, const char *key)
+{
+    const struct cache_entry *e = c != NULL ? cache_find(c, key) : NULL;
+
+    return e != NULL && e->value[0] == '\0' && strncmp(key, "private|", 8) == 0;
+}
+
 int ra_attr_cache_put(struct ra_attr_cache *c, const char *key, const char *value)
 {
     struct cache_entry *e = cache_find(c, key);
@@ -304,8 +314,9 @@ static char *query_value(enum ra_attr_kind kind, const char *out)
     return len > 0 ? strndup(v, len) : NULL;
 }
 
-int ra_attr_get(struct ra_ctx *ctx, enum ra_attr_kind kind, const char *name,
-                const char *node, char **value)
+/* Asks the tool (no cache). */
+static int attr_query(struct ra_ctx *ctx, enum ra_attr_kind kind, const char *name,
+                      const char *node, char **value)
 {
     const char *argv[16];
     struct ra_run_result res;
@@ -325,6 +336,25 @@ int ra_attr_get(struct ra_ctx *ctx, enum ra_attr_kind kind, const char *name,
     return 0;
 }
 
+int ra_attr_get(struct ra_ctx *ctx, enum ra_attr_kind kind, const char *name,
+                const char *node, char **value)
+{
+    *value = NULL;
+    if (kind == RA_ATTR_PRIVATE && (node == NULL || strcmp(node, ctx->node) == 0)) {
+        struct ra_attr_cache *cache = cache_for(ctx);
+        char key[512];
+        bool absent;
+
+        cache_key(key, sizeof(key), kind, ctx->node, name);
+        absent = cache_known_absent(cache, key);
+        ra_attr_cache_close(cache);
+        if (absent) {
+            return 0;
+        }
+    }
+    return attr_query(ctx, kind, name, node, value);
+}
+
 /* Polls until the attribute shows want (NULL: absent) or the deadline. */
 static int attr_wait_visible(struct ra_ctx *ctx, enum ra_attr_kind kind,
                              const char *name, const char *node, const char *want)
@@ -332,7 +362,7 @@ static int attr_wait_visible(struct ra_ctx *ctx, enum ra_attr_kind kind,
     for (;;) {
         char *now = NULL;
         bool same;
-        int rc = ra_attr_get(ctx, kind, name, node, &now);
+        int rc = attr_query(ctx, kind, name, node, &now);
 
         if (rc != 0) {
             return rc;
@@ -362,7 +392,8 @@ static int attr_change(struct ra_ctx *ctx, enum ra_attr_kind kind, char op,
     node = node != NULL ? node : ctx->node;
     cache_key(key, sizeof(key), kind, node, name);
     cached = cache != NULL ? ra_attr_cache_get(cache, key) : NULL;
-    if (cached != NULL && strcmp(cached, want) == 0) {
+    if ((cached != NULL && strcmp(cached, want) == 0)
+        || (op == 'D' && strcmp(node, ctx->node) == 0 && cache_known_absent(cache, key))) {
         ra_attr_cache_close(cache);
         return 0;
     }

@@ -597,6 +597,42 @@ static void attr_del_removes_the_attribute_once(void **state)
     assert_string_equal(call_line(f, before), "attrd_updater -n utest-a -N node1 -U 5");
 }
 
+static void attr_del_of_a_private_attribute_known_absent_long_ago_execs_nothing(void **state)
+{
+    struct fixture *f = *state;
+    char path[160];
+    char content[256];
+    long long old = (long long) time(NULL) - 3600;
+    char *value = NULL;
+    size_t before;
+
+    /* entries older than the cache's time-to-live */
+    (void) mkdir(f->rsctmp, 0755);
+    snprintf(path, sizeof(path), "%s/utest-res1.attrs", f->rsctmp);
+    snprintf(content, sizeof(content),
+             "private|node1|utest-p\t\t%lld\ntransient|node1|utest-t\t\t%lld\n"
+             "private|node1|utest-v\t5\t%lld\n", old, old, old);
+    assert_int_equal(write_file_mode(path, content, NULL, 0600), 0);
+    before = call_count(f);
+    assert_int_equal(ra_attr_del(&f->ctx, RA_ATTR_PRIVATE, "utest-p", NULL), 0);
+    assert_int_equal(ra_attr_get(&f->ctx, RA_ATTR_PRIVATE, "utest-p", NULL, &value), 0);
+    assert_null(value);
+    assert_int_equal(call_count(f), before);
+    /* setting it execs, and its check asks the tool, not the cache */
+    assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_PRIVATE, "utest-p", NULL, "7"), 0);
+    assert_string_equal(call_line(f, before), "attrd_updater -p -n utest-p -N node1 -U 7");
+    assert_int_equal(ra_attr_get(&f->ctx, RA_ATTR_PRIVATE, "utest-p", NULL, &value), 0);
+    assert_string_equal(value, "7");
+    free(value);
+    before = call_count(f);
+    /* only Pacemaker erases others: a transient one, or a value, is redone */
+    assert_int_equal(ra_attr_del(&f->ctx, RA_ATTR_TRANSIENT, "utest-t", NULL), 0);
+    assert_string_equal(call_line(f, before), "attrd_updater -n utest-t -N node1 -D");
+    before = call_count(f);
+    assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_PRIVATE, "utest-v", NULL, "5"), 0);
+    assert_string_equal(call_line(f, before), "attrd_updater -p -n utest-v -N node1 -U 5");
+}
+
 static void attr_del_of_a_promotion_score_uses_crm_attribute(void **state)
 {
     struct fixture *f = *state;
@@ -752,6 +788,7 @@ int main(void)
         FIXTURE_TEST(attr_set_of_a_promotion_score_uses_crm_attribute),
         FIXTURE_TEST(attr_get_of_an_unset_attribute_is_null),
         FIXTURE_TEST(attr_del_removes_the_attribute_once),
+        FIXTURE_TEST(attr_del_of_a_private_attribute_known_absent_long_ago_execs_nothing),
         FIXTURE_TEST(attr_del_of_a_promotion_score_uses_crm_attribute),
         FIXTURE_TEST(attr_set_with_a_failing_tool_returns_an_error),
         FIXTURE_TEST(attr_set_without_the_tool_returns_an_error),
