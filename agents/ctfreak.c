@@ -396,8 +396,10 @@ static int db_other_instance(struct ra_ctx *ctx, const struct instance *inst,
 }
 
 /* Start's database gate: primary, reachable, and nobody else's.  Returns
- * OCF_SUCCESS, or OCF_ERR_GENERIC with why filled. */
-static int db_gate(struct ra_ctx *ctx, const struct instance *inst, char *why, size_t wlen)
+ * OCF_SUCCESS, or OCF_ERR_GENERIC with why filled (*busy set when another
+ * instance's session is the reason). */
+static int db_gate(struct ra_ctx *ctx, const struct instance *inst, char *why, size_t wlen,
+                   bool *busy)
 {
     char err[512] = "";
     char who[512] = "";
@@ -424,6 +426,7 @@ static int db_gate(struct ra_ctx *ctx, const struct instance *inst, char *why, s
         return OCF_ERR_GENERIC;
     }
     if (other > 0) {
+        *busy = true;
         snprintf(why, wlen, "another CTFreak instance is connected to the database (%s); "
                  "two instances must never share one database", who);
         return OCF_ERR_GENERIC;
@@ -431,11 +434,13 @@ static int db_gate(struct ra_ctx *ctx, const struct instance *inst, char *why, s
     return OCF_SUCCESS;
 }
 
-/* The gate, asked again for up to DB_GATE_WAIT_MS: what it refuses for is
- * often over in a moment (the session of an instance that just died, a
- * primary finishing its promotion), and a refused start is retried by
- * Pacemaker at once, in a tight loop.  Returns OCF_SUCCESS or the code to
- * refuse with (reason given). */
+/* The gate.  Another instance's session is asked about again for up to
+ * DB_GATE_WAIT_MS: it is often over in a moment (an instance that just died,
+ * its backend still finishing), and a refused start is retried by Pacemaker
+ * at once, in a tight loop.  A database that is down or a standby is refused
+ * at once: Pacemaker has to act on it, and a waiting start would hold up the
+ * transition that does.  Returns OCF_SUCCESS or the code to refuse with
+ * (reason given). */
 static int db_allows_start(struct ra_ctx *ctx, const struct instance *inst)
 {
     struct ra_deadline wait;
@@ -449,7 +454,16 @@ static int db_allows_start(struct ra_ctx *ctx, const struct instance *inst)
     /* at most a third of the start's time: launching needs the rest */
     budget = ra_deadline_remaining_ms(&ctx->deadline) / 3;
     ra_deadline_init(&wait, budget < DB_GATE_WAIT_MS ? budget : DB_GATE_WAIT_MS);
-    while (db_gate(ctx, inst, why, sizeof(why)) != OCF_SUCCESS) {
+    for (;;) {
+        bool busy = false;
+
+        if (db_gate(ctx, inst, why, sizeof(why), &busy) == OCF_SUCCESS) {
+            break;
+        }
+        if (!busy) {
+            ra_exit_reason("not starting: %s", why);
+            return OCF_ERR_GENERIC;
+        }
         if (!said) {
             ra_log_info("waiting up to %ld ms: %s", ra_deadline_remaining_ms(&wait), why);
             said = true;

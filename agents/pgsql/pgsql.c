@@ -1858,6 +1858,54 @@ static void notify_pre_start_slots(struct pg_inst *pg)
     }
 }
 
+/* Primary, post-stop: a stopped standby (its node fenced, or its server
+ * stopped) leaves the synchronous set now, not when wal_sender_timeout and
+ * the next monitor notice it: commits waiting for it go on at once.  Its
+ * walsender may outlive a fenced node's dead connection: it is ended. */
+static void notify_post_stop_primary(struct pg_inst *pg)
+{
+    const char *list = getenv("OCF_RESKEY_CRM_meta_notify_stop_uname");
+    struct pg_status st;
+    struct pg_control cd;
+    PGconn *conn = NULL;
+    char *dup;
+    char *save = NULL;
+
+    if (list == NULL || *list == '\0'
+        || instance_state(pg, &st, &cd, &conn) != PG_PRIMARY || conn == NULL) {
+        if (conn != NULL) {
+            PQfinish(conn);
+        }
+        return;
+    }
+    dup = strdup(list);
+    for (char *n = dup != NULL ? strtok_r(dup, " ", &save) : NULL; n != NULL;
+         n = strtok_r(NULL, " ", &save)) {
+        const char *params[1] = { n };
+        char err[256];
+        PGresult *res;
+
+        if (strcmp(n, pg->ctx->node) == 0) {
+            continue;
+        }
+        res = pgi_exec(pg, conn, "SELECT count(pg_terminate_backend(pid, 1000))"
+                       " FROM pg_stat_replication WHERE application_name = $1",
+                       1, params, err, sizeof(err));
+        if (res == NULL) {
+            ra_log_warn("cannot end the walsender of stopped standby %s: %s", n, err);
+            continue;
+        }
+        if (strcmp(PQgetvalue(res, 0, 0), "0") != 0) {
+            ra_log_notice("standby %s stopped: its walsender ended", n);
+        }
+        PQclear(res);
+    }
+    free(dup);
+    /* the monitor's own reckoning, without the stopped ones */
+    (void) primary_check_standbys(pg, conn, &st);
+    PQfinish(conn);
+}
+
 static int pgsql_notify(struct ra_ctx *ctx)
 {
     const char *type = getenv("OCF_RESKEY_CRM_meta_notify_type");
@@ -1881,6 +1929,10 @@ static int pgsql_notify(struct ra_ctx *ctx)
     }
     if (strcmp(type, "pre") == 0 && strcmp(op, "start") == 0 && slots_on(&pg)) {
         notify_pre_start_slots(&pg);
+    }
+    if (strcmp(type, "post") == 0 && strcmp(op, "stop") == 0
+        && strcmp(synchronous_mode(&pg), "off") != 0) {
+        notify_post_stop_primary(&pg);
     }
     return OCF_SUCCESS;
 }
