@@ -692,10 +692,21 @@ static int rsyncd_start(struct ra_ctx *ctx, const struct cs_cfg *cfg,
 static void rsyncd_stop(struct ra_ctx *ctx, const struct cs_cfg *cfg,
                         const struct cs_paths *p)
 {
+    pid_t pid = rsyncd_locate(cfg, p);
     struct ra_deadline d;
 
     ra_deadline_init(&d, ra_deadline_cap_ms(&ctx->deadline, 5000));
-    process_end(rsyncd_locate(cfg, p), &d, "rsync daemon");
+    /* rsync sleeps 400 ms on SIGTERM before it exits; on SIGUSR1 it exits
+     * at once (a promotion waits for this) */
+    if (pid > 0 && kill(pid, SIGUSR1) == 0) {
+        struct ra_deadline quick;
+
+        ra_deadline_init(&quick, ra_deadline_cap_ms(&d, 200));
+        (void) wait_gone(pid, &quick);
+    }
+    if (pid > 0 && ra_proc_alive(pid)) {
+        process_end(pid, &d, "rsync daemon");
+    }
     unlink(p->rsyncd_pid);
 }
 

@@ -28,6 +28,7 @@ extern const struct ra_param_def pgsql_params[];
 #define SCORE_NOT_READY "-1"
 #define SCORE_GONE "-1000"
 #define STANDBY_FAST_STOP_MS 5000
+#define PROMOTE_POLL_MS 10
 
 /* What one libpq round trip tells about the local instance. */
 struct pg_status {
@@ -1523,29 +1524,34 @@ static void promoted_sync_setup(struct pg_inst *pg, PGconn *conn,
     }
 }
 
+/* pg_promote() without waiting, then pg_is_in_recovery() every
+ * PROMOTE_POLL_MS: pg_promote(true) checks only every 100 ms. */
 static int promote_now(struct pg_inst *pg, PGconn *conn)
 {
-    char secs[24];
-    char v[16];
+    char v[16] = "";
     char err[256];
-    const char *params[1] = { secs };
-    long left = ra_deadline_remaining_ms(&pg->ctx->deadline) / 1000;
     PGresult *res;
 
-    snprintf(secs, sizeof(secs), "%ld", left > 1 ? left - 1 : 1);
-    res = pgi_exec(pg, conn, "SELECT pg_promote(true, $1::int)", 1, params,
-                   err, sizeof(err));
+    res = pgi_exec(pg, conn, "SELECT pg_promote(false)", 0, NULL, err, sizeof(err));
     if (res == NULL) {
         ra_exit_reason("pg_promote failed: %s", err);
         return OCF_ERR_GENERIC;
     }
     PQclear(res);
-    if (pgi_query_value(pg, conn, "SELECT pg_is_in_recovery()", v, sizeof(v),
-                        err, sizeof(err)) != 0 || strcmp(v, "f") != 0) {
-        ra_exit_reason("still in recovery after pg_promote");
-        return OCF_ERR_GENERIC;
+    for (;;) {
+        if (pgi_query_value(pg, conn, "SELECT pg_is_in_recovery()", v, sizeof(v),
+                            err, sizeof(err)) != 0) {
+            ra_exit_reason("promotion not confirmed: %s", err);
+            return OCF_ERR_GENERIC;
+        }
+        if (strcmp(v, "f") == 0) {
+            return OCF_SUCCESS;
+        }
+        if (!ra_deadline_sleep_ms(&pg->ctx->deadline, PROMOTE_POLL_MS)) {
+            ra_exit_reason("still in recovery after pg_promote, at the promote timeout");
+            return OCF_ERR_GENERIC;
+        }
     }
-    return OCF_SUCCESS;
 }
 
 static int pgsql_promote(struct ra_ctx *ctx)
