@@ -43,6 +43,8 @@ config_env() {
         "CTFREAK_DB=host=127.0.0.1 dbname=ctfreak user=ctfreak passfile=$HA/ctfreak.pgpass connect_timeout=3" \
         "CTFREAK_OCF_PROVIDER=${CTFREAK_OCF_PROVIDER:-ctfreak}" \
         "CONFSYNC_TRANSPORT=rsyncd" "CONFSYNC_SECRETS=$HA/confsync.secrets"
+    # bench/failover's "ours-async" stack
+    [ -z "${PGSQL_SYNCHRONOUS:-}" ] || printf '%s\n' "PGSQL_SYNCHRONOUS=$PGSQL_SYNCHRONOUS"
 }
 
 # config_env plus the defaults of configs/pcs-2node.sh, for the crmsh file
