@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "attr.h"
 #include "ra.h"
 
@@ -29,6 +31,7 @@
  * - a file "lag" holding N makes an update visible only after N queries;
  * - a file "slowquery" ("slowupdate") makes queries (updates) hang for 5 s. */
 static const char fake_common[] =
+    "#!/bin/sh\n"
     "d=$(dirname \"$0\")\n"
     "printf '%s\\n' \"$(basename \"$0\") $*\" >> \"$d/../calls.log\"\n"
     "if [ -e \"$d/../fail\" ]; then echo 'simulated failure' >&2; exit 1; fi\n"
@@ -106,37 +109,10 @@ struct fixture {
     struct ra_ctx ctx;
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-    (void) st;
-    (void) flag;
-    (void) ftw;
-    return remove(path);
-}
-
 static void path_in(const struct fixture *f, const char *name, char *buf,
                     size_t len)
 {
     snprintf(buf, len, "%s/%s", f->dir, name);
-}
-
-static int write_file_mode(const char *path, const char *a, const char *b,
-                           mode_t mode)
-{
-    FILE *fp = fopen(path, "we");
-
-    if (fp == NULL) {
-        return -1;
-    }
-    fputs(a, fp);
-    if (b != NULL) {
-        fputs(b, fp);
-    }
-    if (fclose(fp) != 0) {
-        return -1;
-    }
-    return chmod(path, mode);
 }
 
 /* Creates (or removes, when content is NULL) a control file of the fakes. */
@@ -148,7 +124,7 @@ static void control(const struct fixture *f, const char *name, const char *conte
     if (content == NULL) {
         unlink(path);
     } else {
-        assert_int_equal(write_file_mode(path, content, NULL, 0644), 0);
+        assert_int_equal(th_write_file(path, content, NULL, 0644), 0);
     }
 }
 
@@ -162,8 +138,7 @@ static int fixture_setup(void **state)
     if (f == NULL) {
         return -1;
     }
-    snprintf(f->dir, sizeof(f->dir), "/tmp/test_attr.XXXXXX");
-    if (mkdtemp(f->dir) == NULL) {
+    if (th_scratch_dir(f->dir, sizeof(f->dir), "test_attr") != 0) {
         free(f);
         return -1;
     }
@@ -173,30 +148,12 @@ static int fixture_setup(void **state)
         return -1;
     }
     snprintf(tool, sizeof(tool), "%s/attrd_updater", f->bin);
-    if (write_file_mode(tool, "#!/bin/sh\n", fake_common, 0755) != 0) {
+    if (th_write_file(tool, fake_common, fake_attrd_updater, 0755) != 0) {
         return -1;
-    }
-    {
-        FILE *fp = fopen(tool, "ae");
-
-        if (fp == NULL) {
-            return -1;
-        }
-        fputs(fake_attrd_updater, fp);
-        fclose(fp);
     }
     snprintf(tool, sizeof(tool), "%s/crm_attribute", f->bin);
-    if (write_file_mode(tool, "#!/bin/sh\n", fake_common, 0755) != 0) {
+    if (th_write_file(tool, fake_common, fake_crm_attribute, 0755) != 0) {
         return -1;
-    }
-    {
-        FILE *fp = fopen(tool, "ae");
-
-        if (fp == NULL) {
-            return -1;
-        }
-        fputs(fake_crm_attribute, fp);
-        fclose(fp);
     }
     f->old_path = path != NULL ? strdup(path) : NULL;
     snprintf(newpath, sizeof(newpath), "%s:/usr/sbin:/usr/bin:/sbin:/bin", f->bin);
@@ -224,7 +181,7 @@ static int fixture_teardown(void **state)
     } else {
         unsetenv("PATH");
     }
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    th_remove_tree(f->dir);
     free(f);
     return 0;
 }
@@ -404,7 +361,7 @@ static void attr_cache_skips_malformed_lines(void **state)
     snprintf(content, sizeof(content),
              "garbage\nonly\tone-tab\n\n\tempty-key\t%lld\ngood\tvalue\t%lld\n",
              now, now);
-    assert_int_equal(write_file_mode(path, content, NULL, 0644), 0);
+    assert_int_equal(th_write_file(path, content, NULL, 0644), 0);
     c = ra_attr_cache_open(path);
     assert_non_null(c);
     assert_string_equal(ra_attr_cache_get(c, "good"), "value");
@@ -424,7 +381,7 @@ static void attr_cache_forgets_stale_and_future_entries(void **state)
     path_in(f, "c.attrs", path, sizeof(path));
     snprintf(content, sizeof(content), "old\tv\t%lld\nfuture\tv\t%lld\nfresh\tv\t%lld\n",
              now - 3600, now + 3600, now - 10);
-    assert_int_equal(write_file_mode(path, content, NULL, 0644), 0);
+    assert_int_equal(th_write_file(path, content, NULL, 0644), 0);
     c = ra_attr_cache_open(path);
     assert_null(ra_attr_cache_get(c, "old"));
     assert_null(ra_attr_cache_get(c, "future"));
@@ -612,7 +569,7 @@ static void attr_del_of_a_private_attribute_known_absent_long_ago_execs_nothing(
     snprintf(content, sizeof(content),
              "private|node1|utest-p\t\t%lld\ntransient|node1|utest-t\t\t%lld\n"
              "private|node1|utest-v\t5\t%lld\n", old, old, old);
-    assert_int_equal(write_file_mode(path, content, NULL, 0600), 0);
+    assert_int_equal(th_write_file(path, content, NULL, 0600), 0);
     before = call_count(f);
     assert_int_equal(ra_attr_del(&f->ctx, RA_ATTR_PRIVATE, "utest-p", NULL), 0);
     assert_int_equal(ra_attr_get(&f->ctx, RA_ATTR_PRIVATE, "utest-p", NULL, &value), 0);

@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "proc.h"
 
 #define NOBODY_UID 65534
@@ -34,23 +36,9 @@ struct fixture {
     size_t nkids;
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-    (void) st;
-    (void) flag;
-    (void) ftw;
-    return remove(path);
-}
-
 static void write_file(const char *path, const char *content)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    size_t len = strlen(content);
-
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, content, len), (ssize_t) len);
-    assert_int_equal(close(fd), 0);
+    assert_int_equal(th_write_file(path, content, NULL, 0644), 0);
 }
 
 static int fixture_setup(void **state)
@@ -60,8 +48,7 @@ static int fixture_setup(void **state)
     if (f == NULL) {
         return -1;
     }
-    snprintf(f->dir, sizeof(f->dir), "/tmp/test_proc.XXXXXX");
-    if (mkdtemp(f->dir) == NULL) {
+    if (th_scratch_dir(f->dir, sizeof(f->dir), "test_proc") != 0) {
         free(f);
         return -1;
     }
@@ -78,7 +65,7 @@ static int fixture_teardown(void **state)
         kill(-f->kids[i], SIGKILL);
         waitpid(f->kids[i], NULL, 0);
     }
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    th_remove_tree(f->dir);
     free(f);
     return 0;
 }

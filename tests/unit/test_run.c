@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "proc.h"
 #include "run.h"
 
@@ -32,15 +34,6 @@ struct fixture {
     char dir[64];
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-    (void) st;
-    (void) flag;
-    (void) ftw;
-    return remove(path);
-}
-
 static int fixture_setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
@@ -48,12 +41,10 @@ static int fixture_setup(void **state)
     if (f == NULL) {
         return -1;
     }
-    snprintf(f->dir, sizeof(f->dir), "/tmp/test_run.XXXXXX");
-    if (mkdtemp(f->dir) == NULL) {
+    if (th_scratch_dir(f->dir, sizeof(f->dir), "test_run") != 0) {
         free(f);
         return -1;
     }
-    chmod(f->dir, 0755);
     *state = f;
     return 0;
 }
@@ -62,7 +53,7 @@ static int fixture_teardown(void **state)
 {
     struct fixture *f = *state;
 
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    th_remove_tree(f->dir);
     free(f);
     return 0;
 }
@@ -72,25 +63,6 @@ static void reap_children(void)
 {
     while (waitpid(-1, NULL, WNOHANG) > 0) {
     }
-}
-
-/* Reads a whole small file into buf; returns its length or -1. */
-static ssize_t slurp(const char *path, char *buf, size_t len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t total = 0;
-    ssize_t n;
-
-    if (fd < 0) {
-        return -1;
-    }
-    while ((size_t) total < len - 1
-           && (n = read(fd, buf + total, len - 1 - (size_t) total)) > 0) {
-        total += n;
-    }
-    close(fd);
-    buf[total] = '\0';
-    return total;
 }
 
 /* Runs argv with a 10 s deadline and the given options (deadline filled in). */
@@ -523,7 +495,7 @@ static void daemon_start_appends_output_to_the_log_file(void **state)
     assert_int_equal(ra_daemon_start(argv, &opts, &pid), 0);
     ra_deadline_init(&d, 3000);
     assert_true(ra_proc_wait_gone(pid, &d));
-    assert_true(slurp(log_file, buf, sizeof(buf)) > 0);
+    assert_true(th_read_file(log_file, buf, sizeof(buf)) > 0);
     assert_string_equal(buf, "old\nto-out\nto-err\n");
     reap_children();
 }
@@ -544,7 +516,7 @@ static void daemon_start_closes_inherited_fds(void **state)
     assert_int_equal(ra_daemon_start(argv, &opts, &pid), 0);
     ra_deadline_init(&d, 3000);
     assert_true(ra_proc_wait_gone(pid, &d));
-    assert_true(slurp(log_file, buf, sizeof(buf)) > 0);
+    assert_true(th_read_file(log_file, buf, sizeof(buf)) > 0);
     assert_string_equal(buf, "0\n1\n2\n3\n");
     close(leak);
     reap_children();
@@ -568,7 +540,7 @@ static void daemon_start_as_nobody_drops_privileges(void **state)
     assert_int_equal(ra_daemon_start(argv, &opts, &pid), 0);
     ra_deadline_init(&d, 3000);
     assert_true(ra_proc_wait_gone(pid, &d));
-    assert_true(slurp(log_file, buf, sizeof(buf)) > 0);
+    assert_true(th_read_file(log_file, buf, sizeof(buf)) > 0);
     assert_string_equal(buf, "65534\n");
     assert_int_equal(stat(log_file, &st), 0);
     assert_int_equal(st.st_uid, NOBODY_UID);
@@ -590,7 +562,7 @@ static void daemon_start_passes_extra_environment(void **state)
     assert_int_equal(ra_daemon_start(argv, &opts, &pid), 0);
     ra_deadline_init(&d, 3000);
     assert_true(ra_proc_wait_gone(pid, &d));
-    assert_true(slurp(log_file, buf, sizeof(buf)) > 0);
+    assert_true(th_read_file(log_file, buf, sizeof(buf)) > 0);
     assert_non_null(strstr(buf, "UTEST_DAEMON=yes\n"));
     reap_children();
 }

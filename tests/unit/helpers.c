@@ -1,0 +1,73 @@
+/* helpers.c: small helpers shared by the cmocka programs.
+ * Licence: GPL-2.0-or-later. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+int th_scratch_dir(char *dir, size_t len, const char *name)
+{
+    if ((size_t) snprintf(dir, len, "/tmp/%s.XXXXXX", name) >= len
+        || mkdtemp(dir) == NULL) {
+        return -1;
+    }
+    return chmod(dir, 0755);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+    (void) st;
+    (void) flag;
+    (void) ftw;
+    return remove(path);
+}
+
+void th_remove_tree(const char *dir)
+{
+    (void) nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int th_write_file(const char *path, const char *a, const char *b, mode_t mode)
+{
+    FILE *fp = fopen(path, "we");
+
+    if (fp == NULL) {
+        return -1;
+    }
+    fputs(a, fp);
+    if (b != NULL) {
+        fputs(b, fp);
+    }
+    if (fclose(fp) != 0) {
+        return -1;
+    }
+    return chmod(path, mode);
+}
+
+ssize_t th_read_file(const char *path, char *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t total = 0;
+    ssize_t n;
+
+    if (fd < 0 || len == 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    while ((size_t) total < len - 1
+           && (n = read(fd, buf + total, len - 1 - (size_t) total)) > 0) {
+        total += n;
+    }
+    close(fd);
+    buf[total] = '\0';
+    return total;
+}
