@@ -1614,11 +1614,9 @@ static int pgsql_promote(struct ra_ctx *ctx)
         last_primary_mark(&pg, true);
         slots_promote(&pg, conn);
         promoted_sync_setup(&pg, conn, &st);
-        char err[256];
-
-        if (status_query(&pg, conn, &st, err, sizeof(err)) == 0) {
-            show_local(&pg, &st);
-        }
+        /* crm_mon's attributes (role, timeline...) are left to the monitor
+         * Pacemaker runs next, beside CTFreak's start: each changed one
+         * costs two Pacemaker CLI calls, here on the failover's path. */
         ra_log_notice("promoted");
     }
 done:
