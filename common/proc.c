@@ -57,15 +57,15 @@ bool ra_proc_alive(pid_t pid)
     return ra_proc_state(pid) == RA_PROC_ALIVE;
 }
 
-/* Reads /proc/<pid>/cmdline (NUL-separated); returns its length or -1. */
-static ssize_t read_cmdline(pid_t pid, char *buf, size_t len)
+ssize_t ra_file_read(const char *path, char *buf, size_t len)
 {
-    char path[64];
     ssize_t total = 0;
     ssize_t n;
     int fd;
 
-    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
+    if (len == 0) {
+        return -1;
+    }
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         return -1;
@@ -77,6 +77,15 @@ static ssize_t read_cmdline(pid_t pid, char *buf, size_t len)
     close(fd);
     buf[total] = '\0';
     return total;
+}
+
+/* Reads /proc/<pid>/cmdline (NUL-separated); returns its length or -1. */
+static ssize_t read_cmdline(pid_t pid, char *buf, size_t len)
+{
+    char path[64];
+
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
+    return ra_file_read(path, buf, len);
 }
 
 /* Splits a cmdline buffer into argv pointers (at most max). */

@@ -19,6 +19,10 @@ enum ra_proc_state {
 enum ra_proc_state ra_proc_state(pid_t pid);
 bool ra_proc_alive(pid_t pid);
 
+/* Reads a whole small file (at most len - 1 bytes) into buf, NUL-terminated;
+ * returns its length or -1. */
+ssize_t ra_file_read(const char *path, char *buf, size_t len);
+
 /* The identity a process must have to be "ours": its executable (compared
  * with /proc/<pid>/exe, or argv[0]/argv[1] for interpreted programs) and a
  * sequence of arguments that must appear in its command line, in order and

@@ -2,12 +2,10 @@
  * Licence: GPL-2.0-or-later. */
 #include "config.h"
 
-#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "helpers.h"
 
@@ -49,25 +47,4 @@ int th_write_file(const char *path, const char *a, const char *b, mode_t mode)
         return -1;
     }
     return chmod(path, mode);
-}
-
-ssize_t th_read_file(const char *path, char *buf, size_t len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t total = 0;
-    ssize_t n;
-
-    if (fd < 0 || len == 0) {
-        if (fd >= 0) {
-            close(fd);
-        }
-        return -1;
-    }
-    while ((size_t) total < len - 1
-           && (n = read(fd, buf + total, len - 1 - (size_t) total)) > 0) {
-        total += n;
-    }
-    close(fd);
-    buf[total] = '\0';
-    return total;
 }

@@ -15,7 +15,4 @@ void th_remove_tree(const char *dir);
 /* Writes a, then b (NULL: nothing), to path with the given mode; 0 or -1. */
 int th_write_file(const char *path, const char *a, const char *b, mode_t mode);
 
-/* Reads a whole small file into buf (NUL-terminated); its length or -1. */
-ssize_t th_read_file(const char *path, char *buf, size_t len);
-
 #endif

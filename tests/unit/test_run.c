@@ -495,7 +495,7 @@ static void daemon_start_appends_output_to_the_log_file(void **state)
     assert_int_equal(ra_daemon_start(argv, &opts, &pid), 0);
     ra_deadline_init(&d, 3000);
     assert_true(ra_proc_wait_gone(pid, &d));
-    assert_true(th_read_file(log_file, buf, sizeof(buf)) > 0);
+    assert_true(ra_file_read(log_file, buf, sizeof(buf)) > 0);
     assert_string_equal(buf, "old\nto-out\nto-err\n");
     reap_children();
 }
@@ -516,7 +516,7 @@ static void daemon_start_closes_inherited_fds(void **state)
     assert_int_equal(ra_daemon_start(argv, &opts, &pid), 0);
     ra_deadline_init(&d, 3000);
     assert_true(ra_proc_wait_gone(pid, &d));
-    assert_true(th_read_file(log_file, buf, sizeof(buf)) > 0);
+    assert_true(ra_file_read(log_file, buf, sizeof(buf)) > 0);
     assert_string_equal(buf, "0\n1\n2\n3\n");
     close(leak);
     reap_children();
@@ -540,7 +540,7 @@ static void daemon_start_as_nobody_drops_privileges(void **state)
     assert_int_equal(ra_daemon_start(argv, &opts, &pid), 0);
     ra_deadline_init(&d, 3000);
     assert_true(ra_proc_wait_gone(pid, &d));
-    assert_true(th_read_file(log_file, buf, sizeof(buf)) > 0);
+    assert_true(ra_file_read(log_file, buf, sizeof(buf)) > 0);
     assert_string_equal(buf, "65534\n");
     assert_int_equal(stat(log_file, &st), 0);
     assert_int_equal(st.st_uid, NOBODY_UID);
@@ -562,7 +562,7 @@ static void daemon_start_passes_extra_environment(void **state)
     assert_int_equal(ra_daemon_start(argv, &opts, &pid), 0);
     ra_deadline_init(&d, 3000);
     assert_true(ra_proc_wait_gone(pid, &d));
-    assert_true(th_read_file(log_file, buf, sizeof(buf)) > 0);
+    assert_true(ra_file_read(log_file, buf, sizeof(buf)) > 0);
     assert_non_null(strstr(buf, "UTEST_DAEMON=yes\n"));
     reap_children();
 }
