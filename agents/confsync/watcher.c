@@ -126,6 +126,7 @@ struct watcher {
     bool fatal;
     char error[CS_TEXT];
     char ssh_cmd[2 * PATH_MAX + 512];
+    char kh_opt[PATH_MAX + 24];     /* "UserKnownHostsFile=..." */
     char rsync_password[256];
     char rsync_user[64];
     char parent[PATH_MAX];      /* rsyncd: dir's parent and base names */
@@ -1230,21 +1231,14 @@ static void job_done(struct watcher *w, struct peer *p, int status)
 /* --- the ssh master connection of a peer (transport=ssh, source) -------------- */
 
 #define MASTER_RETRY_MS 2000
+#define SSH_BASE_MAX 20
 
-/* Runs "ssh -N" as the peer's master: stdio on /dev/null, so no push ever
- * waits on it; in the watcher's process group, so a stop that kills the
- * group ends it too. */
-static void master_start(struct watcher *w, struct peer *p)
+/* The ssh command line every connection to a peer starts with (pushes get
+ * it joined into rsync's -e, the master as argv); returns its length. */
+static size_t ssh_base_argv(const struct watcher *w, const char *v[SSH_BASE_MAX])
 {
-    const char *v[40];
-    char cm[PATH_MAX + 16];
-    char kh[PATH_MAX + 24];
     size_t n = 0;
-    pid_t parent;
-    pid_t pid;
 
-    snprintf(cm, sizeof(cm), "ControlPath=%s", p->cm_path);
-    snprintf(kh, sizeof(kh), "UserKnownHostsFile=%s", w->o.known_hosts);
     v[n++] = "ssh";
     v[n++] = "-l"; v[n++] = w->o.ssh_user;
     v[n++] = "-o"; v[n++] = "BatchMode=yes";
@@ -1257,8 +1251,23 @@ static void master_start(struct watcher *w, struct peer *p)
         v[n++] = "-i"; v[n++] = w->o.ssh_key;
     }
     if (w->o.known_hosts[0] != '\0') {
-        v[n++] = "-o"; v[n++] = kh;
+        v[n++] = "-o"; v[n++] = w->kh_opt;
     }
+    return n;
+}
+
+/* Runs "ssh -N" as the peer's master: stdio on /dev/null, so no push ever
+ * waits on it; in the watcher's process group, so a stop that kills the
+ * group ends it too. */
+static void master_start(struct watcher *w, struct peer *p)
+{
+    const char *v[SSH_BASE_MAX + 12];
+    char cm[PATH_MAX + 16];
+    size_t n = ssh_base_argv(w, v);
+    pid_t parent;
+    pid_t pid;
+
+    snprintf(cm, sizeof(cm), "ControlPath=%s", p->cm_path);
     if (p->port != NULL) {
         v[n++] = "-p"; v[n++] = p->port;
     }
@@ -1515,6 +1524,7 @@ static int secrets_load(struct watcher *w)
 
 static int transport_setup(struct watcher *w)
 {
+    size_t nv = 0;
     int n = 0;
 
     if (rsyncd(w)) {
@@ -1541,16 +1551,22 @@ static int transport_setup(struct watcher *w)
         }
         return 0;
     }
-    n = snprintf(w->ssh_cmd, sizeof(w->ssh_cmd),
-                 "ssh -l %s -o BatchMode=yes -o StrictHostKeyChecking=yes "
-                 "-o ConnectTimeout=5 -o ServerAliveInterval=2 "
-                 "-o ServerAliveCountMax=3%s%s%s%s",
-                 w->o.ssh_user,
-                 w->o.ssh_key[0] ? " -o IdentitiesOnly=yes -i " : "",
-                 w->o.ssh_key,
-                 w->o.known_hosts[0] ? " -o UserKnownHostsFile=" : "",
-                 w->o.known_hosts);
-    return (n < 0 || (size_t) n >= sizeof(w->ssh_cmd)) ? -EINVAL : 0;
+    snprintf(w->kh_opt, sizeof(w->kh_opt), "UserKnownHostsFile=%s", w->o.known_hosts);
+    {
+        const char *v[SSH_BASE_MAX];
+        size_t len = 0;
+
+        nv = ssh_base_argv(w, v);
+        for (size_t i = 0; i < nv; i++) {
+            n = snprintf(w->ssh_cmd + len, sizeof(w->ssh_cmd) - len, "%s%s",
+                         i > 0 ? " " : "", v[i]);
+            if (n < 0 || (size_t) n >= sizeof(w->ssh_cmd) - len) {
+                return -EINVAL;
+            }
+            len += (size_t) n;
+        }
+    }
+    return 0;
 }
 
 static void usage(void)
