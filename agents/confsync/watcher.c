@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/random.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -89,9 +88,6 @@ struct peer {
     char filter_file[PATH_MAX];
     char list_file[PATH_MAX];
     char id_file[PATH_MAX];
-    char cm_path[PATH_MAX];     /* ssh master's socket, "" when not used */
-    pid_t master;               /* ssh master connection, 0 if none */
-    long long master_next;      /* when it may be started (again) */
 };
 
 struct opts {
@@ -126,7 +122,6 @@ struct watcher {
     bool fatal;
     char error[CS_TEXT];
     char ssh_cmd[2 * PATH_MAX + 512];
-    char kh_opt[PATH_MAX + 24];     /* "UserKnownHostsFile=..." */
     char rsync_password[256];
     char rsync_user[64];
     char parent[PATH_MAX];      /* rsyncd: dir's parent and base names */
@@ -871,17 +866,12 @@ static void argv_transport(const struct watcher *w, const struct peer *p,
     if (rsyncd(w)) {
         argv_add(a, "--contimeout=5");
     } else {
-        /* A push shares the peer's master connection when it is up (no
-         * handshake, no key exchange per push) and connects by itself
-         * otherwise: it never becomes a master, since a master that ssh
-         * backgrounds itself keeps rsync's pipes open and hangs it. */
-        bool shared = p->cm_path[0] != '\0' && p->master > 0;
-
+        /* A new ssh connection per push: connection sharing (ControlMaster)
+         * was measured to hang rsync now and then on this OpenSSH. */
         argv_add(a, "-e");
         argv_add(a, argv_cat(a, w->ssh_cmd, p->port != NULL ? " -p " : "",
                              p->port != NULL ? p->port : "",
-                             " -o ControlMaster=no -o ControlPath=",
-                             shared ? p->cm_path : "none", NULL));
+                             " -o ControlMaster=no -o ControlPath=none", NULL));
     }
 }
 
@@ -1228,118 +1218,6 @@ static void job_done(struct watcher *w, struct peer *p, int status)
     }
 }
 
-/* --- the ssh master connection of a peer (transport=ssh, source) -------------- */
-
-#define MASTER_RETRY_MS 2000
-#define SSH_BASE_MAX 20
-
-/* The ssh command line every connection to a peer starts with (pushes get
- * it joined into rsync's -e, the master as argv); returns its length. */
-static size_t ssh_base_argv(const struct watcher *w, const char *v[SSH_BASE_MAX])
-{
-    size_t n = 0;
-
-    v[n++] = "ssh";
-    v[n++] = "-l"; v[n++] = w->o.ssh_user;
-    v[n++] = "-o"; v[n++] = "BatchMode=yes";
-    v[n++] = "-o"; v[n++] = "StrictHostKeyChecking=yes";
-    v[n++] = "-o"; v[n++] = "ConnectTimeout=5";
-    v[n++] = "-o"; v[n++] = "ServerAliveInterval=2";
-    v[n++] = "-o"; v[n++] = "ServerAliveCountMax=3";
-    if (w->o.ssh_key[0] != '\0') {
-        v[n++] = "-o"; v[n++] = "IdentitiesOnly=yes";
-        v[n++] = "-i"; v[n++] = w->o.ssh_key;
-    }
-    if (w->o.known_hosts[0] != '\0') {
-        v[n++] = "-o"; v[n++] = w->kh_opt;
-    }
-    return n;
-}
-
-/* Runs "ssh -N" as the peer's master: stdio on /dev/null, so no push ever
- * waits on it; in the watcher's process group, so a stop that kills the
- * group ends it too. */
-static void master_start(struct watcher *w, struct peer *p)
-{
-    const char *v[SSH_BASE_MAX + 12];
-    char cm[PATH_MAX + 16];
-    size_t n = ssh_base_argv(w, v);
-    pid_t parent;
-    pid_t pid;
-
-    snprintf(cm, sizeof(cm), "ControlPath=%s", p->cm_path);
-    if (p->port != NULL) {
-        v[n++] = "-p"; v[n++] = p->port;
-    }
-    v[n++] = "-o"; v[n++] = "ControlMaster=yes";
-    v[n++] = "-o"; v[n++] = "ControlPersist=no";
-    v[n++] = "-o"; v[n++] = cm;
-    v[n++] = "-N";
-    v[n++] = p->host;
-    v[n] = NULL;
-    unlink(p->cm_path);         /* a stale socket would disable the master */
-    p->master_next = ra_now_ms() + MASTER_RETRY_MS;
-    parent = getpid();
-    pid = fork();
-    if (pid < 0) {
-        return;
-    }
-    if (pid == 0) {
-        sigset_t none;
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-        /* a watcher killed with -9 must not leave its master behind */
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) {
-            _exit(127);
-        }
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        if (null >= 0) {
-            dup2(null, STDIN_FILENO);
-            dup2(null, STDOUT_FILENO);
-            dup2(null, STDERR_FILENO);
-        }
-        execvp(v[0], (char *const *) v);
-        _exit(127);
-    }
-    p->master = pid;
-    ra_log_debug("ssh master started | peer=%s pid=%ld", p->node, (long) pid);
-}
-
-/* Keeps a master up for every peer of a source that can use one. */
-static void masters_keep(struct watcher *w)
-{
-    long long now = ra_now_ms();
-
-    if (rsyncd(w) || !w->source) {
-        return;
-    }
-    for (size_t i = 0; i < w->npeers; i++) {
-        struct peer *p = &w->peers[i];
-
-        if (p->cm_path[0] != '\0' && p->master == 0 && now >= p->master_next) {
-            master_start(w, p);
-        }
-    }
-}
-
-static void masters_stop(struct watcher *w)
-{
-    for (size_t i = 0; i < w->npeers; i++) {
-        struct peer *p = &w->peers[i];
-
-        if (p->master > 0) {
-            kill(p->master, SIGTERM);
-            while (waitpid(p->master, NULL, 0) < 0 && errno == EINTR) {
-            }
-            p->master = 0;
-        }
-        if (p->cm_path[0] != '\0') {
-            unlink(p->cm_path);
-        }
-    }
-}
-
 static void reap_jobs(struct watcher *w)
 {
     pid_t pid = 0;
@@ -1347,15 +1225,8 @@ static void reap_jobs(struct watcher *w)
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         for (size_t i = 0; i < w->npeers; i++) {
-            struct peer *p = &w->peers[i];
-
-            if (p->job == pid) {
-                job_done(w, p, status);
-            } else if (p->master == pid) {
-                /* pushes connect by themselves until it is back */
-                ra_log_debug("ssh master ended | peer=%s status=%d", p->node, status);
-                p->master = 0;
-                unlink(p->cm_path);
+            if (w->peers[i].job == pid) {
+                job_done(w, &w->peers[i], status);
             }
         }
     }
@@ -1367,7 +1238,6 @@ static long schedule(struct watcher *w)
     long long now = ra_now_ms();
     long next = -1;
 
-    masters_keep(w);
     for (size_t i = 0; i < w->npeers; i++) {
         struct peer *p = &w->peers[i];
         long long due = 0;
@@ -1469,12 +1339,6 @@ static int peer_parse(struct watcher *w, const char *spec, struct peer *p)
     snprintf(p->id_file, sizeof(p->id_file), "%s.%s.id", w->o.state, p->node);
     snprintf(p->list_file, sizeof(p->list_file), "%s.%s.list", w->o.state,
              p->node);
-    /* a unix socket path (ssh adds 17 characters while it sets one up), and
-     * one word of rsync's -e command line */
-    snprintf(p->cm_path, sizeof(p->cm_path), "%s.%s.cm", w->o.state, p->node);
-    if (strlen(p->cm_path) > 90 || strpbrk(p->cm_path, " \t\n'\"\\") != NULL) {
-        p->cm_path[0] = '\0';
-    }
     return 0;
 }
 
@@ -1524,7 +1388,6 @@ static int secrets_load(struct watcher *w)
 
 static int transport_setup(struct watcher *w)
 {
-    size_t nv = 0;
     int n = 0;
 
     if (rsyncd(w)) {
@@ -1551,22 +1414,16 @@ static int transport_setup(struct watcher *w)
         }
         return 0;
     }
-    snprintf(w->kh_opt, sizeof(w->kh_opt), "UserKnownHostsFile=%s", w->o.known_hosts);
-    {
-        const char *v[SSH_BASE_MAX];
-        size_t len = 0;
-
-        nv = ssh_base_argv(w, v);
-        for (size_t i = 0; i < nv; i++) {
-            n = snprintf(w->ssh_cmd + len, sizeof(w->ssh_cmd) - len, "%s%s",
-                         i > 0 ? " " : "", v[i]);
-            if (n < 0 || (size_t) n >= sizeof(w->ssh_cmd) - len) {
-                return -EINVAL;
-            }
-            len += (size_t) n;
-        }
-    }
-    return 0;
+    n = snprintf(w->ssh_cmd, sizeof(w->ssh_cmd),
+                 "ssh -l %s -o BatchMode=yes -o StrictHostKeyChecking=yes "
+                 "-o ConnectTimeout=5 -o ServerAliveInterval=2 "
+                 "-o ServerAliveCountMax=3%s%s%s%s",
+                 w->o.ssh_user,
+                 w->o.ssh_key[0] ? " -o IdentitiesOnly=yes -i " : "",
+                 w->o.ssh_key,
+                 w->o.known_hosts[0] ? " -o UserKnownHostsFile=" : "",
+                 w->o.known_hosts);
+    return (n < 0 || (size_t) n >= sizeof(w->ssh_cmd)) ? -EINVAL : 0;
 }
 
 static void usage(void)
@@ -1785,7 +1642,6 @@ int main(int argc, char **argv)
     state_write(&w, CS_PHASE_DONE);
     ra_log_info("watcher stopped | flushed=%s", rc == 0 ? "all peers" : "partly");
 done:
-    masters_stop(&w);
     peers_free(&w);
     for (size_t i = 0; i < w.wd_cap; i++) {
         free(w.wd_path[i]);
