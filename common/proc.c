@@ -158,14 +158,37 @@ static bool args_match(const char **args, size_t nargs, const char *const *want)
     return false;
 }
 
+/* The real uid of pid, from the "Uid:" line of /proc/<pid>/status. */
+static bool proc_uid(pid_t pid, uid_t *uid)
+{
+    char path[64];
+    char buf[2048];
+    const char *line;
+    unsigned long v;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+    if (ra_file_read(path, buf, sizeof(buf)) <= 0
+        || (line = strstr(buf, "\nUid:")) == NULL
+        || sscanf(line + 5, "%lu", &v) != 1) {
+        return false;
+    }
+    *uid = (uid_t) v;
+    return true;
+}
+
 bool ra_proc_matches(pid_t pid, const struct ra_proc_match *m)
 {
+    uid_t uid;
     char buf[8192];
     const char *args[128];
     ssize_t len;
     size_t nargs;
 
     if (ra_proc_state(pid) != RA_PROC_ALIVE) {
+        return false;
+    }
+    /* Anyone can name a process like ours: its owner tells it apart. */
+    if (m->uid != NULL && (!proc_uid(pid, &uid) || uid != *m->uid)) {
         return false;
     }
     len = read_cmdline(pid, buf, sizeof(buf));

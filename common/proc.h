@@ -30,6 +30,7 @@ ssize_t ra_file_read(const char *path, char *buf, size_t len);
 struct ra_proc_match {
     const char *exe;
     const char *const *args;
+    const uid_t *uid;           /* the user it must run as (NULL: any user) */
 };
 
 bool ra_proc_matches(pid_t pid, const struct ra_proc_match *m);

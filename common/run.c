@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fsafe.h"
 #include "proc.h"
 
 #define RUN_DEFAULT_MAX_OUTPUT (64 * 1024)
@@ -418,7 +419,8 @@ const char *ra_run_status_str(const struct ra_run_result *res, char *buf,
 /* In the intermediate child: become a session leader, fork the daemon, report
  * its pid (or the exec's errno) and exit. */
 static void daemon_spawn(const char *const argv[], const struct ra_daemon_opts *opts,
-                         const struct run_identity *id, char **env, int report)
+                         const struct run_identity *id, char **env, int log_fd,
+                         int report)
 {
     int exec_pipe[2];
     pid_t pid;
@@ -435,16 +437,9 @@ static void daemon_spawn(const char *const argv[], const struct ra_daemon_opts *
     }
     if (pid == 0) {
         in = open("/dev/null", O_RDONLY);
-        out = opts->log_file != NULL
-              ? open(opts->log_file, O_WRONLY | O_APPEND | O_CREAT, 0640)
-              : open("/dev/null", O_WRONLY);
+        out = log_fd >= 0 ? log_fd : open("/dev/null", O_WRONLY);
         if (in < 0 || out < 0) {
             child_fail(exec_pipe[1], errno);
-        }
-        if (id->change && opts->log_file != NULL) {
-            if (fchown(out, id->uid, id->gid) != 0) {
-                child_fail(exec_pipe[1], errno);
-            }
         }
         if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0
             || dup2(exec_pipe[1], 3) < 0) {
@@ -478,6 +473,7 @@ int ra_daemon_start(const char *const argv[], const struct ra_daemon_opts *opts,
     struct run_identity id;
     char **env = NULL;
     int report[2] = { -1, -1 };
+    int log_fd = -1;
     int err = 0;
     pid_t mid;
     pid_t pid = 0;
@@ -491,6 +487,18 @@ int ra_daemon_start(const char *const argv[], const struct ra_daemon_opts *opts,
     if (env == NULL) {
         return -ENOMEM;
     }
+    /* The log usually lives in a folder the daemon's user can write
+     * (/var/log/postgresql): opened here, as root, without following a
+     * planted link or waiting on a FIFO; only a new file is given away. */
+    if (opts->log_file != NULL) {
+        log_fd = ra_file_open_append(opts->log_file, 0640,
+                                     id.change ? id.uid : RA_FSAFE_KEEP,
+                                     id.gid);
+        if (log_fd < 0) {
+            rc = log_fd;
+            goto done;
+        }
+    }
     if (pipe2(report, O_CLOEXEC) != 0) {
         rc = -errno;
         goto done;
@@ -502,7 +510,7 @@ int ra_daemon_start(const char *const argv[], const struct ra_daemon_opts *opts,
     }
     if (mid == 0) {
         close(report[0]);
-        daemon_spawn(argv, opts, &id, env, report[1]);
+        daemon_spawn(argv, opts, &id, env, log_fd, report[1]);
     }
     close(report[1]);
     report[1] = -1;
@@ -525,6 +533,9 @@ int ra_daemon_start(const char *const argv[], const struct ra_daemon_opts *opts,
     }
 
 done:
+    if (log_fd >= 0) {
+        close(log_fd);
+    }
     if (report[0] >= 0) {
         close(report[0]);
     }

@@ -41,7 +41,10 @@ struct ra_daemon_opts {
     const char *user;               /* drop privileges to this user (NULL: none) */
     const char *const *env;         /* extra NAME=value entries */
     const char *cwd;                /* working directory (NULL: "/") */
-    const char *log_file;           /* stdout+stderr appended here (NULL: /dev/null) */
+    const char *log_file;           /* stdout+stderr appended here (NULL: /dev/null);
+                                     * opened as root through fsafe (no link
+                                     * followed, no FIFO); only a file created
+                                     * here is given to user */
     const char *pid_file;           /* written with the daemon's pid (NULL: none) */
 };
 

@@ -374,7 +374,7 @@ static int role_write(const struct cs_paths *p, const char *role)
 static pid_t watcher_locate(const struct cs_cfg *cfg, const struct cs_paths *p)
 {
     const char *args[] = { "--state", p->state, NULL };
-    struct ra_proc_match m = { cfg->watcher, args };
+    struct ra_proc_match m = { .exe = cfg->watcher, .args = args };
     bool scanned = false;
 
     return ra_proc_locate(p->pid, (uid_t) -1, &m, &scanned);
@@ -384,7 +384,7 @@ static pid_t rsyncd_locate(const struct cs_cfg *cfg, const struct cs_paths *p)
 {
     char conf[PATH_MAX + 16];
     const char *args[] = { conf, NULL };
-    struct ra_proc_match m = { cfg->rsync, args };
+    struct ra_proc_match m = { .exe = cfg->rsync, .args = args };
     bool scanned = false;
 
     snprintf(conf, sizeof(conf), "--config=%s", p->rsyncd_conf);

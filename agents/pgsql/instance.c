@@ -85,7 +85,7 @@ static pid_t postmaster_pid_read(const struct pg_inst *pg, bool *exists)
 
 pid_t pgi_postmaster(const struct pg_inst *pg, bool *stale_pidfile)
 {
-    const struct ra_proc_match m = { pg->postgres, NULL };
+    const struct ra_proc_match m = { .exe = pg->postgres, .uid = &pg->uid };
     bool exists = false;
     pid_t pid = postmaster_pid_read(pg, &exists);
 

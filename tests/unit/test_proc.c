@@ -74,7 +74,7 @@ static int fixture_teardown(void **state)
  * happened (the child's exe is argv[0]).  The teardown kills it. */
 static pid_t spawn(struct fixture *f, const char *const argv[])
 {
-    const struct ra_proc_match exe_only = { argv[0], NULL };
+    const struct ra_proc_match exe_only = { .exe = argv[0] };
     long long until;
     pid_t pid = fork();
 
@@ -353,16 +353,16 @@ static void proc_matches_a_process_by_exe_and_args(void **state)
     pid_t pid = spawn_tail(f);
 
     assert_true(ra_proc_matches(pid, &(struct ra_proc_match) {
-        TAIL, (const char *const[]) { "-f", f->watched, NULL } }));
+        .exe = TAIL, .args = (const char *const[]) { "-f", f->watched, NULL } }));
     /* a sub-sequence of the arguments, or none at all */
     assert_true(ra_proc_matches(pid, &(struct ra_proc_match) {
-        TAIL, (const char *const[]) { f->watched, NULL } }));
-    assert_true(ra_proc_matches(pid, &(struct ra_proc_match) { TAIL, NULL }));
+        .exe = TAIL, .args = (const char *const[]) { f->watched, NULL } }));
+    assert_true(ra_proc_matches(pid, &(struct ra_proc_match) { .exe = TAIL }));
     assert_true(ra_proc_matches(pid, &(struct ra_proc_match) {
-        TAIL, (const char *const[]) { NULL } }));
+        .exe = TAIL, .args = (const char *const[]) { NULL } }));
     /* the same file by another path (/bin is a link to /usr/bin here) */
     assert_true(ra_proc_matches(pid, &(struct ra_proc_match) {
-        "/bin/tail", (const char *const[]) { "-f", NULL } }));
+        .exe = "/bin/tail", .args = (const char *const[]) { "-f", NULL } }));
 }
 
 static void proc_matches_rejects_wrong_args(void **state)
@@ -371,15 +371,15 @@ static void proc_matches_rejects_wrong_args(void **state)
     pid_t pid = spawn_tail(f);
 
     assert_false(ra_proc_matches(pid, &(struct ra_proc_match) {
-        TAIL, (const char *const[]) { "-f", "/dev/zero", NULL } }));
+        .exe = TAIL, .args = (const char *const[]) { "-f", "/dev/zero", NULL } }));
     /* in order ... */
     assert_false(ra_proc_matches(pid, &(struct ra_proc_match) {
-        TAIL, (const char *const[]) { f->watched, "-f", NULL } }));
+        .exe = TAIL, .args = (const char *const[]) { f->watched, "-f", NULL } }));
     /* ... and complete words, not prefixes */
     assert_false(ra_proc_matches(pid, &(struct ra_proc_match) {
-        TAIL, (const char *const[]) { "-", NULL } }));
+        .exe = TAIL, .args = (const char *const[]) { "-", NULL } }));
     assert_false(ra_proc_matches(pid, &(struct ra_proc_match) {
-        TAIL, (const char *const[]) { "-f", f->watched, "extra", NULL } }));
+        .exe = TAIL, .args = (const char *const[]) { "-f", f->watched, "extra", NULL } }));
 }
 
 static void proc_matches_rejects_wrong_exe(void **state)
@@ -388,16 +388,16 @@ static void proc_matches_rejects_wrong_exe(void **state)
     pid_t pid = spawn_tail(f);
 
     assert_false(ra_proc_matches(pid, &(struct ra_proc_match) {
-        "/bin/sleep", (const char *const[]) { "-f", NULL } }));
+        .exe = "/bin/sleep", .args = (const char *const[]) { "-f", NULL } }));
     assert_false(ra_proc_matches(pid, &(struct ra_proc_match) {
-        "/nonexistent/tail", NULL }));
-    assert_false(ra_proc_matches(pid, &(struct ra_proc_match) { "tail", NULL }));
+        .exe = "/nonexistent/tail", .args = NULL }));
+    assert_false(ra_proc_matches(pid, &(struct ra_proc_match) { .exe = "tail" }));
 }
 
 static void proc_matches_rejects_dead_and_zombie_processes(void **state)
 {
     struct fixture *f = *state;
-    const struct ra_proc_match m = { TAIL, (const char *const[]) { "-f", NULL } };
+    const struct ra_proc_match m = { .exe = TAIL, .args = (const char *const[]) { "-f", NULL } };
     struct ra_deadline d;
     pid_t pid = spawn_tail(f);
 
@@ -420,18 +420,18 @@ static void proc_matches_an_interpreted_program_by_its_script(void **state)
     write_file(script, "while :; do sleep 1; done\n");
     pid = spawn(f, argv);
     assert_true(ra_proc_matches(pid, &(struct ra_proc_match) {
-        script, (const char *const[]) { "--config", "/x", NULL } }));
+        .exe = script, .args = (const char *const[]) { "--config", "/x", NULL } }));
     assert_false(ra_proc_matches(pid, &(struct ra_proc_match) {
-        script, (const char *const[]) { "--config", "/y", NULL } }));
+        .exe = script, .args = (const char *const[]) { "--config", "/y", NULL } }));
 }
 
 static void proc_find_finds_matching_processes_but_never_ourselves(void **state)
 {
     struct fixture *f = *state;
     const struct ra_proc_match m = {
-        TAIL, (const char *const[]) { "-f", f->watched, NULL } };
+        .exe = TAIL, .args = (const char *const[]) { "-f", f->watched, NULL } };
     const struct ra_proc_match none = {
-        TAIL, (const char *const[]) { "-f", "/utest/nothing/follows/this", NULL } };
+        .exe = TAIL, .args = (const char *const[]) { "-f", "/utest/nothing/follows/this", NULL } };
     pid_t pids[4] = { 0 };
     pid_t a = spawn_tail(f);
     pid_t b = spawn_tail(f);
@@ -453,7 +453,7 @@ static void proc_find_finds_matching_processes_but_never_ourselves(void **state)
 
         assert_true(n > 0);
         self[n] = '\0';
-        found = ra_proc_find(&(struct ra_proc_match) { self, NULL }, many, 256);
+        found = ra_proc_find(&(struct ra_proc_match) { .exe = self }, many, 256);
         for (size_t i = 0; i < found && i < 256; i++) {
             assert_int_not_equal(many[i], getpid());
         }
@@ -464,7 +464,7 @@ static void proc_locate_prefers_the_pid_file(void **state)
 {
     struct fixture *f = *state;
     const struct ra_proc_match m = {
-        TAIL, (const char *const[]) { "-f", f->watched, NULL } };
+        .exe = TAIL, .args = (const char *const[]) { "-f", f->watched, NULL } };
     char pid_file[128];
     bool by_scan = true;
     pid_t a = spawn_tail(f);
@@ -483,7 +483,7 @@ static void proc_locate_falls_back_to_a_scan_without_pid_file(void **state)
 {
     struct fixture *f = *state;
     const struct ra_proc_match m = {
-        TAIL, (const char *const[]) { "-f", f->watched, NULL } };
+        .exe = TAIL, .args = (const char *const[]) { "-f", f->watched, NULL } };
     char pid_file[128];
     bool by_scan = false;
     pid_t pid = spawn_tail(f);
@@ -500,7 +500,7 @@ static void proc_locate_ignores_a_pid_file_naming_another_process(void **state)
 {
     struct fixture *f = *state;
     const struct ra_proc_match m = {
-        TAIL, (const char *const[]) { "-f", f->watched, NULL } };
+        .exe = TAIL, .args = (const char *const[]) { "-f", f->watched, NULL } };
     const char *const other[] = { "/bin/sleep", "30", NULL };
     char pid_file[128];
     bool by_scan = false;
@@ -523,7 +523,7 @@ static void proc_locate_ignores_an_untrusted_pid_file(void **state)
 {
     struct fixture *f = *state;
     const struct ra_proc_match m = {
-        TAIL, (const char *const[]) { "-f", f->watched, NULL } };
+        .exe = TAIL, .args = (const char *const[]) { "-f", f->watched, NULL } };
     char pid_file[128];
     bool by_scan = false;
     pid_t a;
@@ -553,7 +553,7 @@ static void proc_locate_returns_zero_when_nothing_runs(void **state)
 {
     struct fixture *f = *state;
     const struct ra_proc_match m = {
-        TAIL, (const char *const[]) { "-f", f->watched, NULL } };
+        .exe = TAIL, .args = (const char *const[]) { "-f", f->watched, NULL } };
     char pid_file[128];
     bool by_scan = true;
 

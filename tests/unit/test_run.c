@@ -464,7 +464,7 @@ static void daemon_start_runs_detached_with_pid_file_and_log(void **state)
     assert_true(getsid(pid) > 0);
     assert_int_not_equal(getsid(pid), getsid(0));
     assert_true(ra_proc_matches(pid, &(struct ra_proc_match) {
-        "/bin/sleep", (const char *const[]) { "30", NULL } }));
+        .exe = "/bin/sleep", .args = (const char *const[]) { "30", NULL } }));
 
     assert_int_equal(kill(pid, SIGKILL), 0);
     ra_deadline_init(&d, 3000);
