@@ -101,15 +101,14 @@ int ra_dir_open_parent(const char *path, const char **name)
     if (path == NULL || path[0] != '/') {
         return -EINVAL;
     }
+    /* The name must end the path: "/a/b/" (a trailing slash) names no file. */
     n = strlen(path);
-    while (n > 1 && path[n - 1] == '/') {
-        n--;                    /* "/a/b/" names b */
+    slash = strrchr(path, '/');
+    if ((size_t) (slash - path) + 1 >= n) {
+        return -EINVAL;
     }
-    slash = memrchr(path, '/', n);
-    if (slash == NULL || (size_t) (slash - path) + 1 >= n
-        || n - (size_t) (slash - path) - 1 >= NAME_MAX
-        || path[n] != '\0') {
-        return -EINVAL;         /* no name, or a trailing slash */
+    if (n - (size_t) (slash - path) - 1 > NAME_MAX) {
+        return -ENAMETOOLONG;
     }
     *name = slash + 1;
     if (strcmp(*name, ".") == 0 || strcmp(*name, "..") == 0) {
@@ -287,6 +286,9 @@ int ra_file_replace(const char *path, const void *buf, size_t len,
     if (rc == 0 && fchmod(fd, mode) != 0) {
         rc = -errno;            /* the umask may have narrowed it */
     }
+    if (rc == 0 && fsync(fd) != 0) {
+        rc = -errno;            /* the new content is on disk before the name */
+    }
     if (close(fd) != 0 && rc == 0) {
         rc = -errno;
     }
@@ -301,27 +303,32 @@ int ra_file_replace(const char *path, const void *buf, size_t len,
 }
 
 /* Creates name in dir (O_EXCL) and gives it to uid:gid, or opens the
- * existing regular file.  Returns fd or -errno. */
+ * existing regular file (a file removed between the two is created on the
+ * second try).  Returns fd or -errno. */
 static int create_or_open(int dir, const char *name, int flags, mode_t mode,
                           uid_t uid, gid_t gid)
 {
-    int fd = openat(dir, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW
+    int fd = -ENOENT;
+
+    for (int tries = 0; tries < 2 && fd == -ENOENT; tries++) {
+        fd = openat(dir, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW
                     | O_CLOEXEC, mode);
+        if (fd >= 0) {
+            if (uid != RA_FSAFE_KEEP && fchown(fd, uid, gid) != 0) {
+                int e = errno;
 
-    if (fd >= 0) {
-        if (uid != RA_FSAFE_KEEP && fchown(fd, uid, gid) != 0) {
-            int e = errno;
-
-            close(fd);
-            (void) unlinkat(dir, name, 0);
-            return -e;
+                close(fd);
+                (void) unlinkat(dir, name, 0);
+                return -e;
+            }
+            return fd;
         }
-        return fd;
+        if (errno != EEXIST) {
+            return -errno;
+        }
+        fd = open_checked(dir, name, flags, 0, uid);
     }
-    if (errno != EEXIST) {
-        return -errno;
-    }
-    return open_checked(dir, name, flags, 0, uid);
+    return fd;
 }
 
 int ra_file_open_append(const char *path, mode_t mode, uid_t uid, gid_t gid)
