@@ -15,6 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsafe.h"
+
+/* A pid file holds one number: anything larger is not ours. */
+#define PIDFILE_MAX 64
+
 enum ra_proc_state ra_proc_state(pid_t pid)
 {
     char path[64];
@@ -244,39 +249,35 @@ const char *ra_pidfile_status_str(enum ra_pidfile_status s)
 
 enum ra_pidfile_status ra_pidfile_read(const char *path, uid_t owner_uid, pid_t *pid)
 {
-    char buf[32];
-    struct stat st;
+    char *buf = NULL;
+    size_t len = 0;
     long long v;
     char *end = NULL;
-    ssize_t n;
-    int fd;
+    int rc;
 
     *pid = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        return errno == ENOENT ? RA_PIDFILE_MISSING : RA_PIDFILE_INVALID;
+    /* Pid files live in folders their daemon's user can write: no link
+     * followed, no FIFO waited on, one link only, owner root or owner_uid. */
+    rc = ra_file_slurp(path, owner_uid == (uid_t) -1 ? 0 : owner_uid,
+                       PIDFILE_MAX, &buf, &len);
+    if (rc == -ENOENT) {
+        return RA_PIDFILE_MISSING;
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return RA_PIDFILE_INVALID;
-    }
-    if (st.st_uid != 0 && st.st_uid != geteuid()
-        && (owner_uid == (uid_t) -1 || st.st_uid != owner_uid)) {
-        close(fd);
+    if (rc == -EPERM) {
         return RA_PIDFILE_UNTRUSTED;
     }
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) {
+    if (rc != 0 || len == 0) {
+        free(buf);
         return RA_PIDFILE_INVALID;
     }
-    buf[n] = '\0';
     errno = 0;
     v = strtoll(buf, &end, 10);
     while (*end == '\n' || *end == ' ' || *end == '\r') {
         end++;
     }
-    if (errno != 0 || end == buf || *end != '\0' || v <= 1 || v > INT_MAX) {
+    rc = errno != 0 || end == buf || *end != '\0' || v <= 1 || v > INT_MAX;
+    free(buf);
+    if (rc) {
         return RA_PIDFILE_INVALID;
     }
     *pid = (pid_t) v;
@@ -285,32 +286,13 @@ enum ra_pidfile_status ra_pidfile_read(const char *path, uid_t owner_uid, pid_t 
 
 int ra_pidfile_write(const char *path, pid_t pid)
 {
-    char tmp[PATH_MAX];
     char buf[32];
     int n = snprintf(buf, sizeof(buf), "%d\n", (int) pid);
-    int fd;
-    int rc = 0;
 
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int) sizeof(tmp)) {
-        return -ENAMETOOLONG;
-    }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) {
-        return -errno;
-    }
-    if (write(fd, buf, (size_t) n) != n) {
-        rc = -EIO;
-    }
-    if (close(fd) != 0 && rc == 0) {
-        rc = -errno;
-    }
-    if (rc == 0 && rename(tmp, path) != 0) {
-        rc = -errno;
-    }
-    if (rc != 0) {
-        unlink(tmp);
-    }
-    return rc;
+    /* A fresh file renamed over the name: a link or FIFO planted there (or
+     * at a temporary name) is replaced, never followed or waited on. */
+    return ra_file_replace(path, buf, (size_t) n, 0644, RA_FSAFE_KEEP,
+                           RA_FSAFE_KEEP);
 }
 
 pid_t ra_proc_locate(const char *pid_file, uid_t owner_uid,

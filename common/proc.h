@@ -46,11 +46,13 @@ enum ra_pidfile_status {
     RA_PIDFILE_UNTRUSTED,   /* owned by a user other than root or owner_uid */
 };
 
-/* Reads a pid file.  owner_uid is the other user allowed to own it ((uid_t)-1: root only). */
+/* Reads a pid file through fsafe (no symlink, FIFO or hard link: INVALID).
+ * owner_uid is the other user allowed to own it ((uid_t)-1: root only). */
 enum ra_pidfile_status ra_pidfile_read(const char *path, uid_t owner_uid, pid_t *pid);
 const char *ra_pidfile_status_str(enum ra_pidfile_status s);
 
-/* Writes pid atomically (temp file + rename), mode 0644.  Returns 0 or -errno. */
+/* Writes pid atomically through fsafe (a fresh temporary file renamed over
+ * the name: nothing planted there is followed), mode 0644.  Returns 0 or -errno. */
 int ra_pidfile_write(const char *path, pid_t pid);
 
 /* Finds the running process of a resource: the pid file's pid if it is alive

@@ -70,9 +70,10 @@ static int fixture_teardown(void **state)
     return 0;
 }
 
-/* Forks and execs argv in its own process group; waits until the exec
- * happened (the child's exe is argv[0]).  The teardown kills it. */
-static pid_t spawn(struct fixture *f, const char *const argv[])
+/* Forks and execs argv in its own process group, as user as ((uid_t) -1:
+ * ourselves); waits until the exec happened (the child's exe is argv[0]).
+ * The teardown kills it. */
+static pid_t spawn_as(struct fixture *f, const char *const argv[], uid_t as)
 {
     const struct ra_proc_match exe_only = { .exe = argv[0] };
     long long until;
@@ -81,6 +82,9 @@ static pid_t spawn(struct fixture *f, const char *const argv[])
     assert_true(pid >= 0);
     if (pid == 0) {
         setpgid(0, 0);
+        if (as != (uid_t) -1 && (setgid(as) != 0 || setuid(as) != 0)) {
+            _exit(126);
+        }
         execv(argv[0], (char *const *) argv);
         _exit(127);
     }
@@ -96,6 +100,11 @@ static pid_t spawn(struct fixture *f, const char *const argv[])
 }
 
 /* Spawns `tail -f <f->watched>`. */
+static pid_t spawn(struct fixture *f, const char *const argv[])
+{
+    return spawn_as(f, argv, (uid_t) -1);
+}
+
 static pid_t spawn_tail(struct fixture *f)
 {
     const char *const argv[] = { TAIL, "-f", f->watched, NULL };
@@ -345,6 +354,61 @@ static void pidfile_write_into_a_missing_directory_fails(void **state)
     assert_int_equal(ra_pidfile_write(path, 55), -ENOENT);
 }
 
+static void pidfile_read_does_not_wait_on_a_fifo(void **state)
+{
+    struct fixture *f = *state;
+    char path[128];
+    pid_t pid = 42;
+
+    snprintf(path, sizeof(path), "%s/fifo.pid", f->dir);
+    assert_int_equal(mkfifo(path, 0666), 0);
+    alarm(5);       /* a blocking open ends the test instead of hanging it */
+    assert_int_equal(ra_pidfile_read(path, (uid_t) -1, &pid), RA_PIDFILE_INVALID);
+    alarm(0);
+    assert_int_equal(pid, 0);
+}
+
+static void pidfile_read_refuses_a_hard_linked_file(void **state)
+{
+    struct fixture *f = *state;
+    char path[128];
+    char hard[128];
+    pid_t pid = 42;
+
+    snprintf(path, sizeof(path), "%s/a.pid", f->dir);
+    snprintf(hard, sizeof(hard), "%s/b.pid", f->dir);
+    write_file(path, "1234\n");
+    assert_int_equal(link(path, hard), 0);
+    assert_int_equal(ra_pidfile_read(hard, (uid_t) -1, &pid), RA_PIDFILE_INVALID);
+    assert_int_equal(pid, 0);
+}
+
+static void pidfile_write_never_opens_a_fifo_or_link_planted_beside_it(void **state)
+{
+    struct fixture *f = *state;
+    char path[128];
+    char tmp[160];
+    char victim[128];
+    pid_t pid = 0;
+
+    /* the old temporary name, "<pid file>.tmp": a FIFO there blocked the
+     * write, a link there was truncated and written through */
+    snprintf(path, sizeof(path), "%s/w.pid", f->dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    snprintf(victim, sizeof(victim), "%s/victim", f->dir);
+    assert_int_equal(mkfifo(tmp, 0666), 0);
+    alarm(5);
+    assert_int_equal(ra_pidfile_write(path, 55), 0);
+    alarm(0);
+    assert_int_equal(ra_pidfile_read(path, (uid_t) -1, &pid), RA_PIDFILE_OK);
+    assert_int_equal(pid, 55);
+    assert_int_equal(unlink(tmp), 0);
+    write_file(victim, "precious\n");
+    assert_int_equal(symlink(victim, tmp), 0);
+    assert_int_equal(ra_pidfile_write(path, 56), 0);
+    assert_int_equal(ra_pidfile_read(victim, (uid_t) -1, &pid), RA_PIDFILE_INVALID);
+}
+
 /* --- ra_proc_matches / ra_proc_find / ra_proc_locate ------------------------- */
 
 static void proc_matches_a_process_by_exe_and_args(void **state)
@@ -392,6 +456,36 @@ static void proc_matches_rejects_wrong_exe(void **state)
     assert_false(ra_proc_matches(pid, &(struct ra_proc_match) {
         .exe = "/nonexistent/tail", .args = NULL }));
     assert_false(ra_proc_matches(pid, &(struct ra_proc_match) { .exe = "tail" }));
+}
+
+static void proc_matches_requires_the_given_uid(void **state)
+{
+    struct fixture *f = *state;
+    const char *const argv[] = { TAIL, "-f", f->watched, NULL };
+    const uid_t root = 0;
+    const uid_t nobody = NOBODY_UID;
+    pid_t theirs;
+    pid_t ours;
+
+    if (geteuid() != 0) {
+        skip();
+    }
+    write_file(f->watched, "");
+    /* another user runs a process with our binary and our arguments */
+    theirs = spawn_as(f, argv, NOBODY_UID);
+    ours = spawn(f, argv);
+    assert_false(ra_proc_matches(theirs, &(struct ra_proc_match) {
+        .exe = TAIL, .args = (const char *const[]) { "-f", f->watched, NULL },
+        .uid = &root }));
+    assert_true(ra_proc_matches(theirs, &(struct ra_proc_match) {
+        .exe = TAIL, .args = (const char *const[]) { "-f", f->watched, NULL },
+        .uid = &nobody }));
+    assert_true(ra_proc_matches(ours, &(struct ra_proc_match) {
+        .exe = TAIL, .uid = &root }));
+    assert_false(ra_proc_matches(ours, &(struct ra_proc_match) {
+        .exe = TAIL, .uid = &nobody }));
+    /* without .uid, anyone's process matches (the old behaviour) */
+    assert_true(ra_proc_matches(theirs, &(struct ra_proc_match) { .exe = TAIL }));
 }
 
 static void proc_matches_rejects_dead_and_zombie_processes(void **state)
@@ -623,9 +717,13 @@ int main(void)
         FIXTURE_TEST(pidfile_write_replaces_an_existing_file_atomically),
         FIXTURE_TEST(pidfile_write_replaces_a_symlink_without_following_it),
         FIXTURE_TEST(pidfile_write_into_a_missing_directory_fails),
+        FIXTURE_TEST(pidfile_read_does_not_wait_on_a_fifo),
+        FIXTURE_TEST(pidfile_read_refuses_a_hard_linked_file),
+        FIXTURE_TEST(pidfile_write_never_opens_a_fifo_or_link_planted_beside_it),
         FIXTURE_TEST(proc_matches_a_process_by_exe_and_args),
         FIXTURE_TEST(proc_matches_rejects_wrong_args),
         FIXTURE_TEST(proc_matches_rejects_wrong_exe),
+        FIXTURE_TEST(proc_matches_requires_the_given_uid),
         FIXTURE_TEST(proc_matches_rejects_dead_and_zombie_processes),
         FIXTURE_TEST(proc_matches_an_interpreted_program_by_its_script),
         FIXTURE_TEST(proc_find_finds_matching_processes_but_never_ourselves),

@@ -593,6 +593,98 @@ static void daemon_start_of_a_non_executable_path_fails(void **state)
     reap_children();
 }
 
+/* A root file in the test's folder, and a folder inside it given to nobody
+ * (the daemon's user, who can plant anything there: /var/log/postgresql). */
+static void victim_and_user_folder(struct fixture *f, char *victim, size_t vlen,
+                                   char *user_dir, size_t ulen)
+{
+    int fd;
+
+    assert_true((size_t) snprintf(victim, vlen, "%s/victim", f->dir) < vlen);
+    assert_true((size_t) snprintf(user_dir, ulen, "%s/log", f->dir) < ulen);
+    fd = open(victim, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "root data\n", 10), 10);
+    close(fd);
+    assert_int_equal(mkdir(user_dir, 0755), 0);
+    assert_int_equal(chown(user_dir, NOBODY_UID, NOBODY_UID), 0);
+}
+
+static void daemon_start_never_follows_a_symlink_planted_as_its_log_file(void **state)
+{
+    struct fixture *f = *state;
+    const char *const argv[] = { "/bin/echo", "written", NULL };
+    char victim[128];
+    char user_dir[128];
+    char log_file[160];
+    char buf[64];
+    struct ra_daemon_opts opts = { .log_file = log_file, .user = "nobody" };
+    struct stat st;
+    pid_t pid = 0;
+
+    if (geteuid() != 0) {
+        skip();
+    }
+    victim_and_user_folder(f, victim, sizeof(victim), user_dir, sizeof(user_dir));
+    snprintf(log_file, sizeof(log_file), "%s/d.log", user_dir);
+    assert_int_equal(symlink(victim, log_file), 0);
+    assert_int_equal(lchown(log_file, NOBODY_UID, NOBODY_UID), 0);
+    assert_int_equal(ra_daemon_start(argv, &opts, &pid), -ELOOP);
+    assert_int_equal(pid, 0);
+    assert_true(ra_file_read(victim, buf, sizeof(buf)) > 0);
+    assert_string_equal(buf, "root data\n");
+    assert_int_equal(stat(victim, &st), 0);
+    assert_int_equal(st.st_uid, 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+}
+
+static void daemon_start_refuses_a_fifo_as_its_log_file_at_once(void **state)
+{
+    struct fixture *f = *state;
+    const char *const argv[] = { "/bin/echo", "written", NULL };
+    char log_file[128];
+    struct ra_daemon_opts opts = { .log_file = log_file };
+    pid_t pid = 0;
+
+    snprintf(log_file, sizeof(log_file), "%s/d.log", f->dir);
+    assert_int_equal(mkfifo(log_file, 0666), 0);
+    alarm(5);       /* a blocking open ends the test instead of hanging it */
+    assert_int_equal(ra_daemon_start(argv, &opts, &pid), -EINVAL);
+    alarm(0);
+    assert_int_equal(pid, 0);
+}
+
+static void daemon_start_never_chowns_an_existing_log_file(void **state)
+{
+    struct fixture *f = *state;
+    const char *const argv[] = { "/bin/echo", "appended", NULL };
+    char log_file[128];
+    char buf[64];
+    struct ra_daemon_opts opts = { .log_file = log_file, .user = "nobody" };
+    struct ra_deadline d;
+    struct stat st;
+    pid_t pid = 0;
+    int fd;
+
+    if (geteuid() != 0) {
+        skip();
+    }
+    snprintf(log_file, sizeof(log_file), "%s/d.log", f->dir);
+    fd = open(log_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "old\n", 4), 4);
+    close(fd);
+    assert_int_equal(ra_daemon_start(argv, &opts, &pid), 0);
+    ra_deadline_init(&d, 3000);
+    assert_true(ra_proc_wait_gone(pid, &d));
+    assert_true(ra_file_read(log_file, buf, sizeof(buf)) > 0);
+    assert_string_equal(buf, "old\nappended\n");
+    assert_int_equal(stat(log_file, &st), 0);
+    assert_int_equal(st.st_uid, 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    reap_children();
+}
+
 static void daemon_start_as_unknown_user_fails(void **state)
 {
     const char *const argv[] = { "/bin/sleep", "30", NULL };
@@ -641,6 +733,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(daemon_start_passes_extra_environment,
                                         fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(daemon_start_of_a_non_executable_path_fails,
+                                        fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(
+            daemon_start_never_follows_a_symlink_planted_as_its_log_file,
+            fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(daemon_start_refuses_a_fifo_as_its_log_file_at_once,
+                                        fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(daemon_start_never_chowns_an_existing_log_file,
                                         fixture_setup, fixture_teardown),
         cmocka_unit_test(daemon_start_as_unknown_user_fails),
     };
