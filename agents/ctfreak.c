@@ -18,11 +18,13 @@
 #include <libpq-fe.h>
 
 #include "common/attr.h"
+#include "common/fsafe.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "common/pg.h"
 #include "common/proc.h"
 #include "common/ra.h"
+#include "common/redact.h"
 #include "common/run.h"
 
 extern const char ctfreak_metadata[];
@@ -47,7 +49,7 @@ struct instance {
     char logfile[PATH_MAX];
     char repeat_file[PATH_MAX];     /* remembers a repeating monitor failure */
     const char *match_args[3];      /* "-c", config_dir */
-    struct ra_proc_match match;
+    struct ra_proc_match match;     /* .uid: only user's processes are ours */
 };
 
 enum db_state {
@@ -78,6 +80,25 @@ static void instance_free(struct instance *inst)
     inst->args = NULL;
 }
 
+/* Copies the path parameter name, or when empty dir/<instance>.log, into
+ * buf; a path that does not fit is refused, never cut.  Returns 0 or -1
+ * (reason given). */
+static int path_param(struct ra_ctx *ctx, const char *name, const char *dir,
+                      char *buf, size_t len)
+{
+    const char *p = ra_param(ctx, name);
+    int n = *p != '\0' || dir == NULL
+            ? snprintf(buf, len, "%s", p)
+            : snprintf(buf, len, "%s/%s.log", dir, ctx->instance);
+
+    if (n < 0 || (size_t) n >= len) {
+        ra_exit_reason("parameter %s is too long (more than %zu bytes)%s", name,
+                       len - 1, *p != '\0' ? "" : " by default: set it");
+        return -1;
+    }
+    return 0;
+}
+
 /* Fills inst from the parameters; returns OCF_SUCCESS or OCF_ERR_CONFIGURED. */
 static int instance_load(struct ra_ctx *ctx, struct instance *inst)
 {
@@ -94,20 +115,23 @@ static int instance_load(struct ra_ctx *ctx, struct instance *inst)
         return OCF_ERR_CONFIGURED;
     }
     inst->user_known = ra_user_lookup(inst->user, &inst->uid, &inst->gid) == 0;
+    if (!inst->user_known) {
+        inst->uid = (uid_t) -1;     /* no process runs as that: none is ours */
+    }
 
     p = ra_param(ctx, "pidfile");
     if (*p != '\0') {
-        snprintf(inst->pidfile, sizeof(inst->pidfile), "%s", p);
+        if (path_param(ctx, "pidfile", NULL, inst->pidfile,
+                       sizeof(inst->pidfile)) != 0) {
+            return OCF_ERR_CONFIGURED;
+        }
     } else if (ra_state_path(ctx, "pid", inst->pidfile, sizeof(inst->pidfile)) != 0) {
         ra_exit_reason("cannot use HA_RSCTMP=%s for the pid file", ctx->rsctmp);
         return OCF_ERR_CONFIGURED;
     }
-    p = ra_param(ctx, "log_file");
-    if (*p != '\0') {
-        snprintf(inst->logfile, sizeof(inst->logfile), "%s", p);
-    } else {
-        snprintf(inst->logfile, sizeof(inst->logfile), "%s/%s.log",
-                 LOG_DIR_DEFAULT, ctx->instance);
+    if (path_param(ctx, "log_file", LOG_DIR_DEFAULT, inst->logfile,
+                   sizeof(inst->logfile)) != 0) {
+        return OCF_ERR_CONFIGURED;
     }
     if (ra_state_path(ctx, "monitor-failure", inst->repeat_file,
                       sizeof(inst->repeat_file)) != 0) {
@@ -118,6 +142,8 @@ static int instance_load(struct ra_ctx *ctx, struct instance *inst)
     inst->match_args[2] = NULL;
     inst->match.exe = inst->binary;
     inst->match.args = inst->match_args;
+    /* Any local user can run a process named like ours. */
+    inst->match.uid = &inst->uid;
     return OCF_SUCCESS;
 }
 
@@ -169,7 +195,10 @@ static int check_configuration(struct ra_ctx *ctx)
         return OCF_ERR_CONFIGURED;
     }
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
-        ra_exit_reason("parameter url=\"%s\" must start with http:// or https://", url);
+        char shown[256];
+
+        ra_exit_reason("parameter url=\"%s\" must start with http:// or https://",
+                       ra_redact_url(url, shown, sizeof(shown)));
         return OCF_ERR_CONFIGURED;
     }
     if (*conninfo != '\0') {
@@ -177,11 +206,9 @@ static int check_configuration(struct ra_ctx *ctx)
         PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
 
         if (opts == NULL) {
-            char line[256];
-
-            ra_pg_errcpy(line, sizeof(line), err);
-            ra_exit_reason("parameter db_conninfo is not a valid libpq connection string: %s",
-                           line);
+            /* libpq's message quotes the text it stumbled on: a password. */
+            ra_exit_reason("parameter db_conninfo is not a valid libpq connection string "
+                           "(not shown: it may hold a password)");
             PQfreemem(err);
             return OCF_ERR_CONFIGURED;
         }
@@ -324,10 +351,12 @@ static bool addr_is_local(const char *addr)
     return local;
 }
 
-/* Does any process of the CTFreak binary run on this node (any folder)? */
+/* Does any process of the CTFreak binary run on this node (any folder) as
+ * the CTFreak user? */
 static bool binary_runs_here(const struct instance *inst)
 {
-    struct ra_proc_match any = { .exe = inst->binary, .args = NULL };
+    struct ra_proc_match any = { .exe = inst->binary, .args = NULL,
+                                 .uid = &inst->uid };
     pid_t pid;
 
     return ra_proc_find(&any, &pid, 1) > 0;
@@ -481,20 +510,57 @@ static int db_allows_start(struct ra_ctx *ctx, const struct instance *inst)
 
 /* ---- start ------------------------------------------------------------------------------ */
 
+/* Creates the log file's folder when missing (root's, 0750; an existing
+ * one is left as it is), and refuses a folder reached through another
+ * user's symlink.  Returns 0 or -errno. */
 static int ensure_log_dir(const char *logfile)
 {
     char dir[PATH_MAX];
+    const char *name = NULL;
     char *slash;
+    int parent;
+    int fd;
 
-    snprintf(dir, sizeof(dir), "%s", logfile);
+    if (snprintf(dir, sizeof(dir), "%s", logfile) >= (int) sizeof(dir)) {
+        return -ENAMETOOLONG;
+    }
     slash = strrchr(dir, '/');
     if (slash == NULL || slash == dir) {
         return 0;
     }
     *slash = '\0';
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-        return -errno;
+    parent = ra_dir_open_parent(dir, &name);
+    if (parent < 0) {
+        return parent;
     }
+    if (mkdirat(parent, name, 0750) != 0 && errno != EEXIST) {
+        fd = -errno;
+    } else {
+        fd = ra_dir_open(dir);
+    }
+    close(parent);
+    if (fd < 0) {
+        return fd;
+    }
+    close(fd);
+    return 0;
+}
+
+/* The log file as the daemon will get it (fsafe: no link followed, no FIFO,
+ * one link, root's or the CTFreak user's; a new one is the user's).
+ * Returns 0 or -1 with the reason given. */
+static int log_file_usable(const struct instance *inst)
+{
+    int rc = ensure_log_dir(inst->logfile);
+    int fd = rc == 0 ? ra_file_open_append(inst->logfile, 0640, inst->uid, inst->gid)
+                     : rc;
+
+    if (fd < 0) {
+        ra_exit_reason("log_file %s cannot be used: %s (a symlink, FIFO, hard link or "
+                       "another user's file is refused)", inst->logfile, strerror(-fd));
+        return -1;
+    }
+    close(fd);
     return 0;
 }
 
@@ -524,10 +590,7 @@ static int instance_launch(struct ra_ctx *ctx, const struct instance *inst, pid_
     for (size_t i = 0; i < nargs; i++) {
         argv[4 + i] = inst->args[i];
     }
-    rc = ensure_log_dir(inst->logfile);
-    if (rc == 0) {
-        rc = ra_daemon_start(argv, &opts, pid);
-    }
+    rc = ra_daemon_start(argv, &opts, pid);
     if (rc == 0) {
         ra_log_info("launched %s -c %s run (pid %d, user %s, log %s)", inst->binary,
                     inst->config_dir, (int) *pid, inst->user, inst->logfile);
@@ -657,6 +720,10 @@ static int action_start(struct ra_ctx *ctx)
             goto done;
         }
         ra_log_repeat_clear(repeat_file(&inst));
+        if (log_file_usable(&inst) != 0) {
+            rc = OCF_ERR_GENERIC;
+            goto done;
+        }
         rc = instance_launch(ctx, &inst, &pid);
         if (rc != 0) {
             ra_exit_reason("cannot launch %s: %s", inst.binary, strerror(-rc));
@@ -673,7 +740,7 @@ static int action_start(struct ra_ctx *ctx)
     /* Never leave a half-started instance behind; keep time to judge the database. */
     ra_deadline_init(&stop_by, ra_deadline_remaining_ms(&ctx->deadline) / 2);
     (void) instance_terminate(&stop_by, pid);
-    unlink(inst.pidfile);
+    (void) ra_file_remove(inst.pidfile);
     rc = start_failed(ctx, &inst,
                       outcome == START_TIMED_OUT ? "not healthy before the start timeout: " : "",
                       detail);
@@ -714,7 +781,7 @@ static int action_stop(struct ra_ctx *ctx)
         }
     }
     if (rc == OCF_SUCCESS) {
-        unlink(inst.pidfile);
+        (void) ra_file_remove(inst.pidfile);
         ra_log_repeat_clear(repeat_file(&inst));
         ra_log_info("stopped");
     }

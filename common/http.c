@@ -3,11 +3,14 @@
 #include "config.h"
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <curl/curl.h>
+
+#include "redact.h"
 
 #define HTTP_MAX_BODY 4096
 
@@ -120,6 +123,56 @@ static void set_tls(CURL *curl, const struct ra_http_check *check)
     }
 }
 
+/* Is the host of url an IP address (no name to resolve)? */
+static bool host_is_address(const char *url)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    CURLU *u = curl_url();
+    char *host = NULL;
+    bool literal = false;
+
+    if (u != NULL && curl_url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME) == CURLUE_OK
+        && curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        size_t n = strlen(host);
+
+        if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+            host[n - 1] = '\0';
+            literal = inet_pton(AF_INET6, host + 1, addr) == 1;
+        } else {
+            literal = inet_pton(AF_INET, host, addr) == 1;
+        }
+    }
+    curl_free(host);
+    curl_url_cleanup(u);
+    return literal;
+}
+
+/* With CURLOPT_NOSIGNAL, only a threaded (or c-ares) resolver stops at the
+ * timeout: a libcurl built without one could wait in getaddrinfo() past
+ * the action's deadline.  And curl_easy_cleanup() joins a resolver thread
+ * still waiting for the name server (30 s and more) unless told not to by
+ * CURLOPT_QUICK_EXIT (libcurl 7.87.0): the thread is then left to end on
+ * its own. */
+#define HTTP_QUICK_EXIT_VERSION 0x075700
+
+bool ra_http_resolution_bounded(const char *url)
+{
+    const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
+
+    return (info != NULL && (info->features & CURL_VERSION_ASYNCHDNS) != 0
+            && info->version_num >= HTTP_QUICK_EXIT_VERSION)
+           || host_is_address(url);
+}
+
+/* libcurl's own message, unless it could quote the user information. */
+static const char *curl_message(const char *errbuf, CURLcode code)
+{
+    if (errbuf[0] == '\0' || strchr(errbuf, '@') != NULL) {
+        return curl_easy_strerror(code);
+    }
+    return errbuf;
+}
+
 enum ra_http_verdict ra_http_get(const struct ra_http_check *check,
                                  const struct ra_deadline *d, char *detail,
                                  size_t detail_len)
@@ -127,6 +180,7 @@ enum ra_http_verdict ra_http_get(const struct ra_http_check *check,
     struct body_buf body = { .len = 0 };
     char errbuf[CURL_ERROR_SIZE] = "";
     char excerpt[64];
+    char shown[512];        /* the URL without credentials or query */
     enum ra_http_verdict v;
     long status = 0;
     long total_ms = ra_deadline_cap_ms(d, check->request_timeout_ms);
@@ -134,9 +188,16 @@ enum ra_http_verdict ra_http_get(const struct ra_http_check *check,
     CURLcode code;
     CURL *curl;
 
+    ra_redact_url(check->url, shown, sizeof(shown));
     if (total_ms <= 0) {
         snprintf(detail, detail_len, "no time left for the request");
         return RA_HTTP_TIMEOUT;
+    }
+    if (!ra_http_resolution_bounded(check->url)) {
+        snprintf(detail, detail_len, "%s: this libcurl cannot stop a host-name lookup "
+                 "at a timeout (no AsynchDNS, or older than 7.87): use an IP address",
+                 shown);
+        return RA_HTTP_ERROR;
     }
     curl = curl_easy_init();
     if (curl == NULL) {
@@ -147,6 +208,9 @@ enum ra_http_verdict ra_http_get(const struct ra_http_check *check,
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= HTTP_QUICK_EXIT_VERSION
+    curl_easy_setopt(curl, CURLOPT_QUICK_EXIT, 1L);
+#endif
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, conn_ms);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, total_ms);
@@ -159,15 +223,14 @@ enum ra_http_verdict ra_http_get(const struct ra_http_check *check,
     code = curl_easy_perform(curl);
     if (code != CURLE_OK) {
         v = verdict_from_curl(code);
-        snprintf(detail, detail_len, "%s: %s", check->url,
-                 errbuf[0] != '\0' ? errbuf : curl_easy_strerror(code));
+        snprintf(detail, detail_len, "%s: %s", shown, curl_message(errbuf, code));
         goto done;
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     v = ra_http_judge(status, body.data, body.len, check->expect_body);
     body_excerpt(&body, excerpt, sizeof(excerpt));
-    snprintf(detail, detail_len, "%s answered HTTP %ld \"%s\"", check->url,
-             status, excerpt);
+    snprintf(detail, detail_len, "%s answered HTTP %ld \"%s\"", shown, status,
+             excerpt);
 
 done:
     curl_easy_cleanup(curl);

@@ -29,8 +29,10 @@ struct ra_http_check {
     bool tls_verify;
 };
 
-/* GETs check->url within both its timeouts and the deadline; detail gets a
- * one-line explanation.  No redirects followed, no proxy from the environment. */
+/* GETs check->url within both its timeouts and the deadline (host-name
+ * resolution included); detail gets a one-line explanation naming the URL
+ * without its credentials or query (ra_redact_url).  No redirects followed,
+ * no proxy from the environment. */
 enum ra_http_verdict ra_http_get(const struct ra_http_check *check,
                                  const struct ra_deadline *d, char *detail,
                                  size_t detail_len);
@@ -40,5 +42,9 @@ enum ra_http_verdict ra_http_judge(long status, const char *body, size_t len,
                                    const char *expect_body);
 
 const char *ra_http_verdict_str(enum ra_http_verdict v);
+
+/* Can a GET of url resolve its host within a timeout?  True with libcurl's
+ * threaded resolver (AsynchDNS) or an IP address as host. */
+bool ra_http_resolution_bounded(const char *url);
 
 #endif

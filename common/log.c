@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "fsafe.h"
+
 /* Copies s into dst doubling '%' (the prefix becomes part of a libqb format). */
 static void escape_percent(char *dst, size_t len, const char *s)
 {
@@ -100,43 +102,24 @@ void ra_exit_reason(const char *fmt, ...)
     reason_print(msg);
 }
 
-/* Reads the remembered text of a repeating message into buf ("" if none). */
+/* Reads the remembered text of a repeating message into buf ("" if none).
+ * State files are root's: through fsafe, no link followed, no FIFO waited on. */
 static void repeat_read(const char *path, char *buf, size_t len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n;
+    char *text = NULL;
+    size_t n = 0;
 
     buf[0] = '\0';
-    if (fd < 0) {
-        return;
+    if (ra_file_slurp(path, 0, len - 1, &text, &n) == 0) {
+        memcpy(buf, text, n + 1);
     }
-    n = read(fd, buf, len - 1);
-    buf[n > 0 ? n : 0] = '\0';
-    close(fd);
+    free(text);
 }
 
 static void repeat_write(const char *path, const char *text)
 {
-    char tmp[4096];
-    int fd;
-    size_t n = strlen(text);
-
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int) sizeof(tmp)) {
-        return;
-    }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return;
-    }
-    if (write(fd, text, n) != (ssize_t) n) {
-        close(fd);
-        unlink(tmp);
-        return;
-    }
-    close(fd);
-    if (rename(tmp, path) != 0) {
-        unlink(tmp);
-    }
+    (void) ra_file_replace(path, text, strlen(text), 0600, RA_FSAFE_KEEP,
+                           RA_FSAFE_KEEP);
 }
 
 /* Logs msg at prio unless state_file says key was the last problem logged. */
@@ -184,7 +167,7 @@ void ra_exit_reason_repeat(const char *state_file, const char *key,
 
 void ra_log_repeat_clear(const char *state_file)
 {
-    if (state_file != NULL && unlink(state_file) == 0) {
+    if (state_file != NULL && ra_file_remove(state_file) == 0) {
         qb_log(LOG_INFO, "the previously reported problem is gone");
     }
 }

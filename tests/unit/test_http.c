@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -392,6 +395,136 @@ static void http_get_gives_up_at_once_when_the_deadline_passed(void **state)
     assert_in_range(ra_now_ms() - t0, 0, 200);
 }
 
+/* GETs url (any form) with the given deadline. */
+static enum ra_http_verdict get_url(const char *url, long deadline_ms, char *detail,
+                                    size_t detail_len)
+{
+    struct ra_deadline d;
+    struct ra_http_check check = {
+        .url = url,
+        .expect_body = "true",
+        .connect_timeout_ms = 2000,
+        .request_timeout_ms = 10000,
+    };
+
+    ra_deadline_init(&d, deadline_ms);
+    return ra_http_get(&check, &d, detail, detail_len);
+}
+
+static void http_get_never_shows_the_password_or_query_of_the_url(void **state)
+{
+    struct server *s = server_start(RESP("500 Internal Server Error", 4) "true", 0);
+    char url[160];
+    char detail[256] = "";
+    char want[128];
+    (void) state;
+
+    snprintf(url, sizeof(url), "http://admin:S3cretPW@127.0.0.1:%d/isalive?token=T0k3nX",
+             s->port);
+    assert_int_equal(get_url(url, 10000, detail, sizeof(detail)), RA_HTTP_BAD_STATUS);
+    assert_null(strstr(detail, "S3cretPW"));
+    assert_null(strstr(detail, "admin"));
+    assert_null(strstr(detail, "T0k3nX"));
+    snprintf(want, sizeof(want), "http://***@127.0.0.1:%d/isalive answered HTTP 500",
+             s->port);
+    assert_non_null(strstr(detail, want));
+    /* the credentials were used, only not shown */
+    server_join(s);
+    assert_non_null(strstr(s->request, "\r\nAuthorization: Basic "));
+    server_stop(s);
+}
+
+static void http_get_failure_never_shows_the_password_of_the_url(void **state)
+{
+    char url[160];
+    char detail[256] = "";
+    (void) state;
+
+    snprintf(url, sizeof(url), "http://admin:S3cretPW@127.0.0.1:%d/isalive?token=T0k3nX",
+             closed_port());
+    assert_int_equal(get_url(url, 10000, detail, sizeof(detail)), RA_HTTP_REFUSED);
+    assert_null(strstr(detail, "S3cretPW"));
+    assert_null(strstr(detail, "T0k3nX"));
+    assert_non_null(strstr(detail, "http://***@127.0.0.1:"));
+    assert_int_equal(get_url("http://admin:S3cret#PW@host.invalid/", 10000, detail,
+                             sizeof(detail)), RA_HTTP_ERROR);
+    assert_null(strstr(detail, "S3cret"));
+}
+
+static void http_resolution_is_bounded_by_this_libcurl(void **state)
+{
+    const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
+    (void) state;
+
+    /* Debian's libcurl resolves in a thread: a timeout stops the lookup */
+    assert_true((info->features & CURL_VERSION_ASYNCHDNS) != 0);
+    assert_true(ra_http_resolution_bounded("http://ctfreak.example/isalive"));
+    assert_true(ra_http_resolution_bounded("http://127.0.0.1:6700/isalive"));
+    assert_true(ra_http_resolution_bounded("http://[::1]:6700/isalive"));
+}
+
+/* In a child with its own mount namespace: /etc/resolv.conf names a name
+ * server that reads queries and never answers.  Exits 0 when the GET came
+ * back, as a timeout, within deadline_ms plus a margin. */
+static void silent_name_server_child(long deadline_ms)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
+    char conf[] = "/tmp/test_http_resolv.XXXXXX";
+    char detail[256] = "";
+    enum ra_http_verdict v;
+    long long t0;
+    int fd;
+    int ns;
+
+    fd = mkstemp(conf);
+    ns = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    inet_pton(AF_INET, "127.9.9.9", &sa.sin_addr);
+    if (fd < 0 || ns < 0 || bind(ns, (struct sockaddr *) &sa, sizeof(sa)) != 0
+        || write(fd, "nameserver 127.9.9.9\noptions timeout:30 attempts:1\n", 51) != 51
+        || unshare(CLONE_NEWNS) != 0
+        || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0
+        || mount(conf, "/etc/resolv.conf", NULL, MS_BIND, NULL) != 0) {
+        unlink(conf);
+        _exit(77);      /* no namespace here: skipped */
+    }
+    unlink(conf);
+    t0 = ra_now_ms();
+    v = get_url("http://ctfreak-ha.never-answers.test:6700/isalive", deadline_ms,
+                detail, sizeof(detail));
+    if (v != RA_HTTP_TIMEOUT && v != RA_HTTP_REFUSED) {
+        fprintf(stderr, "verdict %s: %s\n", ra_http_verdict_str(v), detail);
+        _exit(2);
+    }
+    if (ra_now_ms() - t0 > deadline_ms + 3000) {
+        fprintf(stderr, "took %lld ms: %s\n", ra_now_ms() - t0, detail);
+        _exit(3);
+    }
+    _exit(0);
+}
+
+static void http_get_stops_at_the_deadline_while_the_name_server_never_answers(
+    void **state)
+{
+    int status = 0;
+    pid_t pid;
+    (void) state;
+
+    if (geteuid() != 0) {
+        skip();
+    }
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        silent_name_server_child(1000);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void http_get_refuses_schemes_other_than_http(void **state)
 {
     struct ra_deadline d;
@@ -448,6 +581,10 @@ int main(void)
         cmocka_unit_test(http_get_times_out_on_a_hung_server_within_request_timeout),
         cmocka_unit_test(http_get_never_waits_past_the_deadline),
         cmocka_unit_test(http_get_gives_up_at_once_when_the_deadline_passed),
+        cmocka_unit_test(http_get_never_shows_the_password_or_query_of_the_url),
+        cmocka_unit_test(http_get_failure_never_shows_the_password_of_the_url),
+        cmocka_unit_test(http_resolution_is_bounded_by_this_libcurl),
+        cmocka_unit_test(http_get_stops_at_the_deadline_while_the_name_server_never_answers),
         cmocka_unit_test(http_get_refuses_schemes_other_than_http),
         cmocka_unit_test(http_get_reports_tls_failure_against_a_plain_server),
     };
