@@ -100,6 +100,43 @@ static bool option_allowed(const char *options, const char *value)
     return false;
 }
 
+/* The first control character of s not in allow, or NULL.  A newline in a
+ * path or name splits a log line, a state file's record or a config file
+ * it is written into; an escape sequence rewrites the admin's terminal. */
+static const char *control_char(const char *s, const char *allow)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char) *s;
+
+        if ((c < 0x20 || c == 0x7f) && strchr(allow, c) == NULL) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+static const char *path_check(const char *value)
+{
+    if (control_char(value, "") != NULL) {
+        return "holds a control character (a newline, tab or escape)";
+    }
+    if (value[0] != '/') {
+        return "is not an absolute path";
+    }
+    return NULL;
+}
+
+static const char *name_check(const char *value)
+{
+    if (control_char(value, "") != NULL || strpbrk(value, " ") != NULL) {
+        return "holds a blank or a control character";
+    }
+    if (value[0] == '-') {
+        return "starts with '-' (it would read as an option)";
+    }
+    return NULL;
+}
+
 static bool has_bounds(const struct ra_param_def *def)
 {
     return def->min <= def->max;
@@ -116,7 +153,12 @@ const char *ra_param_check(const struct ra_param_def *def, const char *value)
     }
     switch (def->type) {
     case RA_PARAM_STRING:
-        return NULL;
+        return control_char(value, "\t\n") != NULL
+               ? "holds a control character other than tab or newline" : NULL;
+    case RA_PARAM_PATH:
+        return path_check(value);
+    case RA_PARAM_NAME:
+        return name_check(value);
     case RA_PARAM_BOOLEAN:
         return ra_parse_bool(value, &b) == 0 ? NULL : "is not a boolean (true/false)";
     case RA_PARAM_SELECT:
@@ -150,6 +192,24 @@ static const char *env_value(const char *name)
     return getenv(key);
 }
 
+/* The exit reason of a refused value.  The value is shown only when it is
+ * harmless to: never a free string (it may be a conninfo with a password),
+ * never one holding control characters, and cut when long. */
+static void param_refuse(const struct ra_param_def *def, const char *v, const char *why)
+{
+    if (v == NULL || *v == '\0') {
+        ra_exit_reason("parameter %s=\"\" %s", def->name, why);
+    } else if (def->type == RA_PARAM_STRING || control_char(v, "") != NULL) {
+        ra_exit_reason("parameter %s %s (value not shown)", def->name, why);
+    } else if (def->type == RA_PARAM_SELECT) {
+        ra_exit_reason("parameter %s=\"%.64s%s\" %s (%s)", def->name, v,
+                       strlen(v) > 64 ? "..." : "", why, def->options);
+    } else {
+        ra_exit_reason("parameter %s=\"%.64s%s\" %s", def->name, v,
+                       strlen(v) > 64 ? "..." : "", why);
+    }
+}
+
 int ra_params_load(struct ra_params *params, const struct ra_param_def *defs)
 {
     size_t count = 0;
@@ -175,13 +235,7 @@ int ra_params_load(struct ra_params *params, const struct ra_param_def *defs)
         params->values[i] = v;
         why = ra_param_check(&defs[i], v);
         if (why != NULL && rc == OCF_SUCCESS) {
-            if (defs[i].type == RA_PARAM_SELECT) {
-                ra_exit_reason("parameter %s=\"%s\" %s (%s)", defs[i].name,
-                               v != NULL ? v : "", why, defs[i].options);
-            } else {
-                ra_exit_reason("parameter %s=\"%s\" %s", defs[i].name,
-                               v != NULL ? v : "", why);
-            }
+            param_refuse(&defs[i], v, why);
             rc = OCF_ERR_CONFIGURED;
         }
     }

@@ -35,6 +35,10 @@ enum ra_param_type {
     RA_PARAM_BOOLEAN,
     RA_PARAM_SECOND,    /* integer in meta-data; seconds, optional s/ms/min suffix */
     RA_PARAM_SELECT,
+    RA_PARAM_PATH,      /* string in meta-data, <special> type="path": absolute,
+                         * no control character */
+    RA_PARAM_NAME,      /* string in meta-data, <special> type="name" (a user):
+                         * no control character or blank, no leading '-' */
 };
 
 /* One parameter as the meta-data describes it (generated from the XML). */
@@ -93,7 +97,9 @@ int ra_main(const struct ra_agent *agent, int argc, char **argv);
 int ra_params_load(struct ra_params *params, const struct ra_param_def *defs);
 void ra_params_free(struct ra_params *params);
 
-/* Checks one value against its definition; returns NULL or a static reason. */
+/* Checks one value against its definition; returns NULL or a static reason.
+ * Every string refuses control characters but tab and newline (separators
+ * of word lists); paths and names refuse those too. */
 const char *ra_param_check(const struct ra_param_def *def, const char *value);
 
 /* Parsed values (the parameter must exist in the meta-data: abort otherwise). */

@@ -43,6 +43,8 @@
     <xsl:text>    { "</xsl:text><xsl:value-of select="$n"/><xsl:text>", </xsl:text>
     <xsl:choose>
       <xsl:when test="$x/@type = 'second'">RA_PARAM_SECOND</xsl:when>
+      <xsl:when test="$x/@type = 'path'">RA_PARAM_PATH</xsl:when>
+      <xsl:when test="$x/@type = 'name'">RA_PARAM_NAME</xsl:when>
       <xsl:when test="content/@type = 'integer'">RA_PARAM_INTEGER</xsl:when>
       <xsl:when test="content/@type = 'boolean'">RA_PARAM_BOOLEAN</xsl:when>
       <xsl:when test="content/@type = 'select'">RA_PARAM_SELECT</xsl:when>

@@ -174,6 +174,50 @@ static void param_check_accepts_any_string(void **state)
     assert_null(ra_param_check(&def, ""));
 }
 
+static void param_check_rejects_control_characters_in_a_string(void **state)
+{
+    const struct ra_param_def def = { "s", RA_PARAM_STRING, NULL, false, false,
+                                      NULL, NO_MIN, NO_MAX };
+    (void) state;
+
+    assert_rejected(&def, "a\rb", "holds a control character other than tab or newline");
+    assert_rejected(&def, "a\033[2Jb", NULL);
+    assert_rejected(&def, "a\x7f", NULL);
+    /* word lists (args, excludes) may be split at tabs and newlines */
+    assert_null(ra_param_check(&def, "--port 1\t--x\n--y"));
+    assert_null(ra_param_check(&def, "caf\xc3\xa9"));
+}
+
+static void param_check_of_a_path_wants_it_absolute_and_on_one_line(void **state)
+{
+    const struct ra_param_def def = { "config_dir", RA_PARAM_PATH, NULL, false, false,
+                                      NULL, NO_MIN, NO_MAX };
+    (void) state;
+
+    assert_rejected(&def, "etc/ctfreak", "is not an absolute path");
+    assert_rejected(&def, "-rf", "is not an absolute path");
+    assert_rejected(&def, "./x", "is not an absolute path");
+    assert_rejected(&def, "/etc/ctfreak\n/etc/passwd",
+                    "holds a control character (a newline, tab or escape)");
+    assert_rejected(&def, "/etc/\tx", NULL);
+    assert_null(ra_param_check(&def, "/etc/ctfreak"));
+    assert_null(ra_param_check(&def, "/srv/with space/ctfreak"));
+    assert_null(ra_param_check(&def, ""));
+}
+
+static void param_check_of_a_name_refuses_options_blanks_and_controls(void **state)
+{
+    const struct ra_param_def def = { "user", RA_PARAM_NAME, NULL, false, false,
+                                      NULL, NO_MIN, NO_MAX };
+    (void) state;
+
+    assert_rejected(&def, "-oProxyCommand=x", "starts with '-' (it would read as an option)");
+    assert_rejected(&def, "ct freak", "holds a blank or a control character");
+    assert_rejected(&def, "ctfreak\n", "holds a blank or a control character");
+    assert_null(ra_param_check(&def, "ctfreak"));
+    assert_null(ra_param_check(&def, "ctfreak-ha_2"));
+}
+
 static void param_check_rejects_missing_required_value(void **state)
 {
     const struct ra_param_def def = { "s", RA_PARAM_STRING, NULL, true, false,
@@ -571,6 +615,9 @@ int main(void)
         cmocka_unit_test(parse_duration_rejects_overflow_of_the_multiplier),
         cmocka_unit_test(param_check_accepts_any_string),
         cmocka_unit_test(param_check_rejects_missing_required_value),
+        cmocka_unit_test(param_check_rejects_control_characters_in_a_string),
+        cmocka_unit_test(param_check_of_a_path_wants_it_absolute_and_on_one_line),
+        cmocka_unit_test(param_check_of_a_name_refuses_options_blanks_and_controls),
         cmocka_unit_test(param_check_accepts_integer_within_range),
         cmocka_unit_test(param_check_rejects_integer_out_of_range),
         cmocka_unit_test(param_check_rejects_non_integer),
