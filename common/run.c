@@ -22,60 +22,130 @@
 #include "proc.h"
 
 #define RUN_DEFAULT_MAX_OUTPUT (64 * 1024)
+/* A passwd entry larger than this is not a user we run as. */
+#define PW_BUF_MAX (1024 * 1024)
 #define RUN_KILL_GRACE_MS 1000
 
 extern char **environ;
 
-int ra_user_lookup(const char *user, uid_t *uid, gid_t *gid)
+/* getpwnam_r with a buffer grown until the entry fits (a long home or a
+ * long gecos field is not "no such user").  Returns 0 with *buf to free,
+ * or -errno (-ENOENT: no such user). */
+static int pw_lookup(const char *user, struct passwd *pw, char **buf)
 {
-    struct passwd pw;
     struct passwd *res = NULL;
-    char buf[4096];
+    size_t len = 4096;
+    int e;
 
-    if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || res == NULL) {
-        return -ENOENT;
+    *buf = NULL;
+    for (;;) {
+        char *grown = realloc(*buf, len);
+
+        if (grown == NULL) {
+            free(*buf);
+            *buf = NULL;
+            return -ENOMEM;
+        }
+        *buf = grown;
+        e = getpwnam_r(user, pw, *buf, len, &res);
+        if (e != ERANGE || len >= PW_BUF_MAX) {
+            break;
+        }
+        len *= 2;
     }
-    *uid = pw.pw_uid;
-    *gid = pw.pw_gid;
+    if (e != 0 || res == NULL) {
+        free(*buf);
+        *buf = NULL;
+        return e != 0 && e != ENOENT ? -e : -ENOENT;
+    }
     return 0;
 }
 
+int ra_user_lookup(const char *user, uid_t *uid, gid_t *gid)
+{
+    struct passwd pw;
+    char *buf = NULL;
+    int rc = pw_lookup(user, &pw, &buf);
+
+    if (rc == 0) {
+        *uid = pw.pw_uid;
+        *gid = pw.pw_gid;
+    }
+    free(buf);
+    return rc;
+}
+
 /* Who the child becomes; resolved in the parent (getpwnam is not
- * async-signal-safe after fork). */
+ * async-signal-safe after fork).  Sized to the user: every group kept, the
+ * home folder whole (identity_free). */
 struct run_identity {
     bool change;
     uid_t uid;
     gid_t gid;
-    gid_t groups[64];
+    gid_t *groups;
     int ngroups;
-    char home[512];
-    char user[128];
+    char *home;                 /* "HOME=..." */
+    char *user;                 /* "USER=..." */
 };
+
+static void identity_free(struct run_identity *id)
+{
+    free(id->groups);
+    free(id->home);
+    free(id->user);
+    memset(id, 0, sizeof(*id));
+}
+
+/* All groups of user (getgrouplist tells how many when they do not fit). */
+static int identity_groups(const char *user, gid_t gid, struct run_identity *id)
+{
+    int n = 64;
+
+    for (int tries = 0; tries < 3; tries++) {
+        gid_t *grown = realloc(id->groups, (size_t) n * sizeof(*grown));
+        int want = n;
+
+        if (grown == NULL) {
+            return -ENOMEM;
+        }
+        id->groups = grown;
+        if (getgrouplist(user, gid, id->groups, &want) >= 0) {
+            id->ngroups = want;
+            return 0;
+        }
+        n = want > n ? want : n * 2;
+    }
+    return -E2BIG;
+}
 
 static int identity_resolve(const char *user, struct run_identity *id)
 {
     struct passwd pw;
-    struct passwd *res = NULL;
-    char buf[4096];
+    char *buf = NULL;
+    int rc;
 
     memset(id, 0, sizeof(*id));
     if (user == NULL || *user == '\0') {
         return 0;
     }
-    if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || res == NULL) {
-        return -ENOENT;
+    rc = pw_lookup(user, &pw, &buf);
+    if (rc != 0) {
+        return rc;
     }
     id->change = true;
     id->uid = pw.pw_uid;
     id->gid = pw.pw_gid;
-    id->ngroups = (int) (sizeof(id->groups) / sizeof(id->groups[0]));
-    if (getgrouplist(user, pw.pw_gid, id->groups, &id->ngroups) < 0) {
-        id->groups[0] = pw.pw_gid;
-        id->ngroups = 1;
+    rc = identity_groups(user, pw.pw_gid, id);
+    if (rc == 0 && (asprintf(&id->home, "HOME=%s", pw.pw_dir) < 0
+                    || asprintf(&id->user, "USER=%s", pw.pw_name) < 0)) {
+        id->home = id->user = NULL;     /* undefined after a failure */
+        rc = -ENOMEM;
     }
-    snprintf(id->home, sizeof(id->home), "HOME=%s", pw.pw_dir);
-    snprintf(id->user, sizeof(id->user), "USER=%s", pw.pw_name);
-    return 0;
+    free(buf);
+    if (rc != 0) {
+        identity_free(id);
+    }
+    return rc;
 }
 
 /* Does the NAME=value entry e set a name that one of list sets too? */
@@ -121,8 +191,8 @@ static char **env_build(const struct run_identity *id, const char *const *extra)
         env[k++] = environ[i];
     }
     if (id->change) {
-        env[k++] = (char *) id->home;
-        env[k++] = (char *) id->user;
+        env[k++] = id->home;
+        env[k++] = id->user;
     }
     for (size_t i = 0; i < m; i++) {
         env[k++] = (char *) extra[i];
@@ -307,7 +377,7 @@ static int collect(pid_t pid, int out_fd, int err_fd, long limit_ms,
 int ra_run(const char *const argv[], const struct ra_run_opts *opts,
            struct ra_run_result *res)
 {
-    struct run_identity id;
+    struct run_identity id = { .change = false };
     char **env = NULL;
     int out_pipe[2] = { -1, -1 };
     int err_pipe[2] = { -1, -1 };
@@ -389,6 +459,7 @@ done:
         }
     }
     free(env);
+    identity_free(&id);
     if (rc != 0) {
         ra_run_result_free(res);
     }
@@ -470,7 +541,7 @@ static void daemon_spawn(const char *const argv[], const struct ra_daemon_opts *
 int ra_daemon_start(const char *const argv[], const struct ra_daemon_opts *opts,
                     pid_t *pid_out)
 {
-    struct run_identity id;
+    struct run_identity id = { .change = false };
     char **env = NULL;
     int report[2] = { -1, -1 };
     int log_fd = -1;
@@ -485,7 +556,8 @@ int ra_daemon_start(const char *const argv[], const struct ra_daemon_opts *opts,
     }
     env = env_build(&id, opts->env);
     if (env == NULL) {
-        return -ENOMEM;
+        rc = -ENOMEM;
+        goto done;
     }
     /* The log usually lives in a folder the daemon's user can write
      * (/var/log/postgresql): opened here, as root, without following a
@@ -543,5 +615,6 @@ done:
         close(report[1]);
     }
     free(env);
+    identity_free(&id);
     return rc;
 }
