@@ -17,6 +17,8 @@
 
 #include "fsafe.h"
 
+/* The longest command line read (the kernel's own limit is lower). */
+#define CMDLINE_MAX (4 * 1024 * 1024)
 /* A pid file holds one number: anything larger is not ours. */
 #define PIDFILE_MAX 64
 
@@ -84,25 +86,53 @@ ssize_t ra_file_read(const char *path, char *buf, size_t len)
     return total;
 }
 
-/* Reads /proc/<pid>/cmdline (NUL-separated); returns its length or -1. */
-static ssize_t read_cmdline(pid_t pid, char *buf, size_t len)
+/* Reads /proc/<pid>/cmdline (NUL-separated) whole into a malloc'd buffer
+ * (grown as needed: a long command line is never cut, its last arguments
+ * are what a match may look for).  Returns its length, or -1. */
+static ssize_t read_cmdline(pid_t pid, char **out)
 {
     char path[64];
+    size_t len = 8192;
+    ssize_t n = -1;
 
+    *out = NULL;
     snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
-    return ra_file_read(path, buf, len);
+    while (len <= CMDLINE_MAX) {
+        char *grown = realloc(*out, len);
+
+        if (grown == NULL) {
+            break;
+        }
+        *out = grown;
+        n = ra_file_read(path, *out, len);
+        if (n < 0 || (size_t) n < len - 1) {
+            return n;
+        }
+        len *= 2;
+    }
+    return -1;      /* out of memory, or longer than any argv can be */
 }
 
-/* Splits a cmdline buffer into argv pointers (at most max). */
-static size_t cmdline_args(char *buf, ssize_t len, const char **args, size_t max)
+/* Splits a cmdline buffer into a malloc'd array of argv pointers. */
+static const char **cmdline_args(char *buf, ssize_t len, size_t *nargs)
 {
+    const char **args;
     size_t n = 0;
 
-    for (ssize_t i = 0; i < len && n < max; ) {
+    for (ssize_t i = 0; i < len; i++) {
+        n += buf[i] == '\0';
+    }
+    args = calloc(n + 1, sizeof(*args));
+    if (args == NULL) {
+        return NULL;
+    }
+    n = 0;
+    for (ssize_t i = 0; i < len; ) {
         args[n++] = buf + i;
         i += (ssize_t) strlen(buf + i) + 1;
     }
-    return n;
+    *nargs = n;
+    return args;
 }
 
 /* Same file?  Compares device and inode, so symlinks and relative paths agree. */
@@ -184,10 +214,11 @@ static bool proc_uid(pid_t pid, uid_t *uid)
 bool ra_proc_matches(pid_t pid, const struct ra_proc_match *m)
 {
     uid_t uid;
-    char buf[8192];
-    const char *args[128];
+    char *buf = NULL;
+    const char **args = NULL;
     ssize_t len;
-    size_t nargs;
+    size_t nargs = 0;
+    bool match = false;
 
     if (ra_proc_state(pid) != RA_PROC_ALIVE) {
         return false;
@@ -196,12 +227,18 @@ bool ra_proc_matches(pid_t pid, const struct ra_proc_match *m)
     if (m->uid != NULL && (!proc_uid(pid, &uid) || uid != *m->uid)) {
         return false;
     }
-    len = read_cmdline(pid, buf, sizeof(buf));
-    if (len <= 0) {
-        return false;   /* kernel thread or gone */
+    len = read_cmdline(pid, &buf);
+    if (len > 0) {      /* else a kernel thread, or gone */
+        buf[len] = '\0';   /* a cmdline that lacks its last NUL */
+        args = cmdline_args(buf, len + (buf[len - 1] != '\0'), &nargs);
     }
-    nargs = cmdline_args(buf, len, args, sizeof(args) / sizeof(args[0]));
-    return exe_matches(pid, m->exe, args, nargs) && args_match(args, nargs, m->args);
+    if (args != NULL) {
+        match = exe_matches(pid, m->exe, args, nargs)
+                && args_match(args, nargs, m->args);
+    }
+    free(args);
+    free(buf);
+    return match;
 }
 
 size_t ra_proc_find(const struct ra_proc_match *m, pid_t *pids, size_t max)

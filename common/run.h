@@ -55,7 +55,7 @@ struct ra_daemon_opts {
 int ra_daemon_start(const char *const argv[], const struct ra_daemon_opts *opts,
                     pid_t *pid);
 
-/* Looks up uid/gid/home of user.  Returns 0 or -ENOENT. */
+/* Looks up uid/gid of user.  Returns 0, -ENOENT (no such user) or -errno. */
 int ra_user_lookup(const char *user, uid_t *uid, gid_t *gid);
 
 #endif

@@ -488,6 +488,29 @@ static void proc_matches_requires_the_given_uid(void **state)
     assert_true(ra_proc_matches(theirs, &(struct ra_proc_match) { .exe = TAIL }));
 }
 
+static void proc_matches_arguments_past_8_kib_and_128_words_of_command_line(void **state)
+{
+    struct fixture *f = *state;
+    const char *argv[304];
+    size_t n = 0;
+    pid_t pid;
+
+    /* tail -f <watched x 300> /dev/null: some 12 KiB, 303 words */
+    write_file(f->watched, "");
+    argv[n++] = TAIL;
+    argv[n++] = "-f";
+    while (n < 302) {
+        argv[n++] = f->watched;
+    }
+    argv[n++] = "/dev/null";
+    argv[n] = NULL;
+    pid = spawn(f, argv);
+    assert_true(ra_proc_matches(pid, &(struct ra_proc_match) {
+        .exe = TAIL, .args = (const char *const[]) { f->watched, "/dev/null", NULL } }));
+    assert_false(ra_proc_matches(pid, &(struct ra_proc_match) {
+        .exe = TAIL, .args = (const char *const[]) { "/dev/null", f->watched, NULL } }));
+}
+
 static void proc_matches_rejects_dead_and_zombie_processes(void **state)
 {
     struct fixture *f = *state;
@@ -724,6 +747,7 @@ int main(void)
         FIXTURE_TEST(proc_matches_rejects_wrong_args),
         FIXTURE_TEST(proc_matches_rejects_wrong_exe),
         FIXTURE_TEST(proc_matches_requires_the_given_uid),
+        FIXTURE_TEST(proc_matches_arguments_past_8_kib_and_128_words_of_command_line),
         FIXTURE_TEST(proc_matches_rejects_dead_and_zombie_processes),
         FIXTURE_TEST(proc_matches_an_interpreted_program_by_its_script),
         FIXTURE_TEST(proc_find_finds_matching_processes_but_never_ourselves),
