@@ -99,6 +99,7 @@ static void conninfo_unparsable_input_shows_nothing_of_it(void **state)
         "host=db1 password='secret-b",              /* unterminated quote */
         "host=db1 nosuchkey=secret-c",              /* unknown keyword */
         "postgresql://app:secret-d@db1/ct?nosuch=x",
+        "postgresql://app:secret-e@[::1/ct",         /* libpq quotes all of it */
         NULL,
     };
     char out[256];
@@ -107,6 +108,7 @@ static void conninfo_unparsable_input_shows_nothing_of_it(void **state)
     for (size_t i = 0; bad[i] != NULL; i++) {
         ra_redact_conninfo(bad[i], out, sizeof(out));
         assert_string_equal(out, "(unparsable conninfo)");
+        assert_null(strstr(out, "secret"));
     }
     ra_redact_conninfo(NULL, out, sizeof(out));
     assert_string_equal(out, "(unparsable conninfo)");
