@@ -5,14 +5,21 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "redact.h"
 
 #define HTTP_MAX_BODY 4096
+/* A CA bundle, certificate or key larger than this is not one. */
+#define TLS_FILE_MAX (4 * 1024 * 1024)
 
 struct body_buf {
     char data[HTTP_MAX_BODY + 1];
@@ -108,19 +115,88 @@ static void body_excerpt(const struct body_buf *b, char *out, size_t len)
     out[o] = '\0';
 }
 
-static void set_tls(CURL *curl, const struct ra_http_check *check)
+/* Reads a TLS file for libcurl: opened without waiting on a FIFO (a file
+ * in the CTFreak user's folder can become one, and libcurl's own open would
+ * block past every timeout), a regular file of at most TLS_FILE_MAX bytes.
+ * Returns 0 with *buf to free, or -errno. */
+static int tls_file_read(const char *path, char **buf, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    ssize_t n = 0;
+    int rc = 0;
+
+    *buf = NULL;
+    *len = 0;
+    if (fd < 0) {
+        return -errno;
+    }
+    if (fstat(fd, &st) != 0) {
+        rc = -errno;
+    } else if (!S_ISREG(st.st_mode)) {
+        rc = -EINVAL;
+    } else if (st.st_size > TLS_FILE_MAX) {
+        rc = -EFBIG;
+    } else if ((*buf = malloc((size_t) st.st_size + 1)) == NULL) {
+        rc = -ENOMEM;
+    }
+    while (rc == 0 && *len < (size_t) st.st_size
+           && (n = read(fd, *buf + *len, (size_t) st.st_size - *len)) != 0) {
+        if (n < 0 && errno != EINTR) {
+            rc = -errno;
+        } else if (n > 0) {
+            *len += (size_t) n;
+        }
+    }
+    close(fd);
+    if (rc != 0) {
+        free(*buf);
+        *buf = NULL;
+    }
+    return rc;
+}
+
+/* Hands one TLS file to libcurl as a copied blob.  Returns 0, or -errno
+ * with why naming the parameter. */
+static int tls_blob(CURL *curl, CURLoption opt, const char *param, const char *path,
+                    char *why, size_t wlen)
+{
+    struct curl_blob blob = { .flags = CURL_BLOB_COPY };
+    char *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (path == NULL || *path == '\0') {
+        return 0;
+    }
+    rc = tls_file_read(path, &buf, &len);
+    if (rc == 0) {
+        blob.data = buf;
+        blob.len = len;
+        if (curl_easy_setopt(curl, opt, &blob) != CURLE_OK) {
+            rc = -ENOTSUP;
+        }
+    }
+    free(buf);
+    if (rc != 0) {
+        snprintf(why, wlen, "%s %s cannot be used: %s", param, path,
+                 rc == -EINVAL ? "not a regular file" : strerror(-rc));
+    }
+    return rc;
+}
+
+static int set_tls(CURL *curl, const struct ra_http_check *check, char *why, size_t wlen)
 {
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, check->tls_verify ? 1L : 0L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, check->tls_verify ? 2L : 0L);
-    if (check->ca_file != NULL && *check->ca_file != '\0') {
-        curl_easy_setopt(curl, CURLOPT_CAINFO, check->ca_file);
+    if (tls_blob(curl, CURLOPT_CAINFO_BLOB, "ca_file", check->ca_file, why, wlen) != 0
+        || tls_blob(curl, CURLOPT_SSLCERT_BLOB, "client_cert", check->client_cert,
+                    why, wlen) != 0
+        || tls_blob(curl, CURLOPT_SSLKEY_BLOB, "client_key", check->client_key,
+                    why, wlen) != 0) {
+        return -1;
     }
-    if (check->client_cert != NULL && *check->client_cert != '\0') {
-        curl_easy_setopt(curl, CURLOPT_SSLCERT, check->client_cert);
-    }
-    if (check->client_key != NULL && *check->client_key != '\0') {
-        curl_easy_setopt(curl, CURLOPT_SSLKEY, check->client_key);
-    }
+    return 0;
 }
 
 /* Is the host of url an IP address (no name to resolve)? */
@@ -218,7 +294,10 @@ enum ra_http_verdict ra_http_get(const struct ra_http_check *check,
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-    set_tls(curl, check);
+    if (set_tls(curl, check, detail, detail_len) != 0) {
+        v = RA_HTTP_ERROR;
+        goto done;
+    }
 
     code = curl_easy_perform(curl);
     if (code != CURLE_OK) {

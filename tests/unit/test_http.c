@@ -17,15 +17,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "helpers.h"
+
 #include "http.h"
+#include "proc.h"
+#include "run.h"
 
 /* --- a one-connection HTTP server ---------------------------------------------- */
 
@@ -525,6 +531,180 @@ static void http_get_stops_at_the_deadline_while_the_name_server_never_answers(
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* --- TLS files -------------------------------------------------------------- */
+
+#define OPENSSL "/usr/bin/openssl"
+
+/* A self-signed certificate for 127.0.0.1 (cert.pem, key.pem in dir) and
+ * "openssl s_server -www" serving it on a free port.  Returns its pid. */
+static pid_t tls_server(const char *dir, int *port)
+{
+    char cert[128];
+    char key[128];
+    char accept_at[64];
+    const char *const req[] = { OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                                "-keyout", key, "-out", cert, "-days", "1",
+                                "-subj", "/CN=127.0.0.1",
+                                "-addext", "subjectAltName=IP:127.0.0.1", NULL };
+    const char *const srv[] = { OPENSSL, "s_server", "-accept", accept_at, "-cert", cert,
+                                "-key", key, "-www", "-quiet", NULL };
+    struct ra_deadline d;
+    struct ra_run_result res;
+    struct ra_run_opts opts = { .deadline = &d };
+    pid_t pid;
+
+    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+    snprintf(key, sizeof(key), "%s/key.pem", dir);
+    ra_deadline_init(&d, 60000);
+    assert_int_equal(ra_run(req, &opts, &res), 0);
+    assert_int_equal(res.exit_status, 0);
+    ra_run_result_free(&res);
+    *port = closed_port();
+    snprintf(accept_at, sizeof(accept_at), "127.0.0.1:%d", *port);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+
+        dup2(null, 0);
+        dup2(null, 1);
+        execv(OPENSSL, (char *const *) srv);
+        _exit(127);
+    }
+    for (int i = 0; i < 200; i++) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(*port) };
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        bool up;
+
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        up = connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+        close(fd);
+        if (up) {
+            return pid;
+        }
+        usleep(50000);
+    }
+    fail_msg("openssl s_server did not come up");
+    return pid;
+}
+
+static enum ra_http_verdict get_tls(int port, const char *ca, const char *cert,
+                                    const char *key, char *detail, size_t len)
+{
+    char url[64];
+    struct ra_deadline d;
+    struct ra_http_check check = {
+        .url = url,
+        .connect_timeout_ms = 2000,
+        .request_timeout_ms = 5000,
+        .ca_file = ca,
+        .client_cert = cert,
+        .client_key = key,
+        .tls_verify = true,
+    };
+
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/", port);
+    ra_deadline_init(&d, 10000);
+    return ra_http_get(&check, &d, detail, len);
+}
+
+/* The verdict, with the detail shown when it is not the one wanted. */
+#define assert_verdict(got, want, detail) do { \
+        enum ra_http_verdict v_ = (got); \
+        if (v_ != (want)) { \
+            print_error("verdict %s: %s\n", ra_http_verdict_str(v_), (detail)); \
+        } \
+        assert_int_equal(v_, (want)); \
+    } while (0)
+
+/* A scratch folder with a certificate, its key, and a TLS server. */
+struct tls_fixture {
+    char dir[64];
+    pid_t server;
+    int port;
+};
+
+static int tls_setup(void **state)
+{
+    struct tls_fixture *t = calloc(1, sizeof(*t));
+
+    if (t == NULL || th_scratch_dir(t->dir, sizeof(t->dir), "test_http_tls") != 0) {
+        free(t);
+        return -1;
+    }
+    *state = t;
+    return 0;
+}
+
+static int tls_teardown(void **state)
+{
+    struct tls_fixture *t = *state;
+
+    if (t->server > 0) {
+        kill(t->server, SIGTERM);
+        waitpid(t->server, NULL, 0);
+    }
+    th_remove_tree(t->dir);
+    free(t);
+    return 0;
+}
+
+static void tls_path(const struct tls_fixture *t, const char *name, char *buf, size_t len)
+{
+    assert_true((size_t) snprintf(buf, len, "%s/%s", t->dir, name) < len);
+}
+
+static void http_get_verifies_tls_with_ca_file_and_client_files_read_by_us(void **state)
+{
+    struct tls_fixture *t = *state;
+    char ca[128];
+    char key[128];
+    char both[128];
+    char fifo[128];
+    char detail[256] = "";
+    char *pem = NULL;
+    size_t n = 0;
+
+    if (access(OPENSSL, X_OK) != 0) {
+        skip();
+    }
+    t->server = tls_server(t->dir, &t->port);
+    tls_path(t, "cert.pem", ca, sizeof(ca));
+    tls_path(t, "key.pem", key, sizeof(key));
+    tls_path(t, "both.pem", both, sizeof(both));
+    tls_path(t, "fifo.pem", fifo, sizeof(fifo));
+    /* the self-signed server fails verification without its certificate ... */
+    assert_verdict(get_tls(t->port, NULL, NULL, NULL, detail, sizeof(detail)),
+                   RA_HTTP_TLS, detail);
+    /* ... and passes with it as ca_file, with a client certificate and key
+     * in two files or in one */
+    assert_verdict(get_tls(t->port, ca, NULL, NULL, detail, sizeof(detail)),
+                   RA_HTTP_OK, detail);
+    assert_verdict(get_tls(t->port, ca, ca, key, detail, sizeof(detail)),
+                   RA_HTTP_OK, detail);
+    pem = malloc(16384);
+    assert_non_null(pem);
+    n = (size_t) ra_file_read(key, pem, 16384);
+    assert_true(ra_file_read(ca, pem + n, 16384 - n) > 0);
+    assert_int_equal(th_write_file(both, pem, NULL, 0600), 0);
+    free(pem);
+    assert_verdict(get_tls(t->port, ca, both, NULL, detail, sizeof(detail)),
+                   RA_HTTP_OK, detail);
+    /* a FIFO where a TLS file should be: refused at once, named, not waited on */
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    alarm(10);
+    assert_verdict(get_tls(t->port, fifo, NULL, NULL, detail, sizeof(detail)),
+                   RA_HTTP_ERROR, detail);
+    assert_non_null(strstr(detail, "ca_file"));
+    assert_verdict(get_tls(t->port, ca, ca, fifo, detail, sizeof(detail)),
+                   RA_HTTP_ERROR, detail);
+    assert_non_null(strstr(detail, "client_key"));
+    alarm(0);
+    assert_verdict(get_tls(t->port, "/nonexistent/ca.pem", NULL, NULL, detail,
+                           sizeof(detail)), RA_HTTP_ERROR, detail);
+    assert_non_null(strstr(detail, "ca_file /nonexistent/ca.pem"));
+}
+
 static void http_get_refuses_schemes_other_than_http(void **state)
 {
     struct ra_deadline d;
@@ -585,6 +765,9 @@ int main(void)
         cmocka_unit_test(http_get_failure_never_shows_the_password_of_the_url),
         cmocka_unit_test(http_resolution_is_bounded_by_this_libcurl),
         cmocka_unit_test(http_get_stops_at_the_deadline_while_the_name_server_never_answers),
+        cmocka_unit_test_setup_teardown(
+            http_get_verifies_tls_with_ca_file_and_client_files_read_by_us,
+            tls_setup, tls_teardown),
         cmocka_unit_test(http_get_refuses_schemes_other_than_http),
         cmocka_unit_test(http_get_reports_tls_failure_against_a_plain_server),
     };
