@@ -63,9 +63,11 @@ static int cache_add(struct ra_attr_cache *c, const char *key, const char *value
 /* Parses "key\tvalue\tstamp" lines; malformed lines are skipped. */
 static void cache_parse(struct ra_attr_cache *c, FILE *f)
 {
-    char line[2048];
+    char *line = NULL;
+    size_t cap = 0;
 
-    while (fgets(line, sizeof(line), f) != NULL) {
+    /* whole lines, however long (a cut line would split into bogus entries) */
+    while (getline(&line, &cap, f) > 0) {
         char *t1 = strchr(line, '\t');
         char *t2 = t1 != NULL ? strchr(t1 + 1, '\t') : NULL;
 
@@ -78,6 +80,7 @@ static void cache_parse(struct ra_attr_cache *c, FILE *f)
         t2[1 + strcspn(t2 + 1, "\n")] = '\0';
         (void) cache_add(c, line, t1 + 1, atoll(t2 + 1));
     }
+    free(line);
 }
 
 struct ra_attr_cache *ra_attr_cache_open(const char *path)
@@ -222,10 +225,14 @@ static struct ra_attr_cache *cache_for(const struct ra_ctx *ctx)
     return ra_attr_cache_open(path);
 }
 
-static void cache_key(char *buf, size_t len, enum ra_attr_kind kind,
+/* The cache's key of an attribute; false when it does not fit (the cache
+ * is then not used: a cut key could name another attribute). */
+static bool cache_key(char *buf, size_t len, enum ra_attr_kind kind,
                       const char *node, const char *name)
 {
-    snprintf(buf, len, "%s|%s|%s", kind_str(kind), node, name);
+    int n = snprintf(buf, len, "%s|%s|%s", kind_str(kind), node, name);
+
+    return n >= 0 && (size_t) n < len;
 }
 
 /* Runs one Pacemaker CLI call; returns its exit status (res filled, to be
@@ -345,8 +352,8 @@ int ra_attr_get(struct ra_ctx *ctx, enum ra_attr_kind kind, const char *name,
         char key[512];
         bool absent;
 
-        cache_key(key, sizeof(key), kind, ctx->node, name);
-        absent = cache_known_absent(cache, key);
+        absent = cache_key(key, sizeof(key), kind, ctx->node, name)
+                 && cache_known_absent(cache, key);
         ra_attr_cache_close(cache);
         if (absent) {
             return 0;
@@ -390,7 +397,10 @@ static int attr_change(struct ra_ctx *ctx, enum ra_attr_kind kind, char op,
     int rc;
 
     node = node != NULL ? node : ctx->node;
-    cache_key(key, sizeof(key), kind, node, name);
+    if (!cache_key(key, sizeof(key), kind, node, name)) {
+        ra_attr_cache_close(cache);
+        cache = NULL;
+    }
     cached = cache != NULL ? ra_attr_cache_get(cache, key) : NULL;
     if ((cached != NULL && strcmp(cached, want) == 0)
         || (op == 'D' && strcmp(node, ctx->node) == 0 && cache_known_absent(cache, key))) {

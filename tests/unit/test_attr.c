@@ -287,6 +287,33 @@ static void attr_cache_saves_and_reads_back_values(void **state)
     ra_attr_cache_close(c);
 }
 
+static void attr_cache_reads_back_a_value_longer_than_2_kib(void **state)
+{
+    struct fixture *f = *state;
+    char path[160];
+    char *value = malloc(5001);
+    struct ra_attr_cache *c;
+
+    assert_non_null(value);
+    memset(value, 'n', 5000);
+    value[5000] = '\0';
+    path_in(f, "c.attrs", path, sizeof(path));
+    c = ra_attr_cache_open(path);
+    assert_non_null(c);
+    assert_int_equal(ra_attr_cache_put(c, "transient|node1|long", value), 0);
+    assert_int_equal(ra_attr_cache_put(c, "transient|node1|after", "2"), 0);
+    assert_int_equal(ra_attr_cache_save(c), 0);
+    ra_attr_cache_close(c);
+
+    c = ra_attr_cache_open(path);
+    assert_non_null(c);
+    assert_non_null(ra_attr_cache_get(c, "transient|node1|long"));
+    assert_string_equal(ra_attr_cache_get(c, "transient|node1|long"), value);
+    assert_string_equal(ra_attr_cache_get(c, "transient|node1|after"), "2");
+    ra_attr_cache_close(c);
+    free(value);
+}
+
 static void attr_cache_overwrites_a_value(void **state)
 {
     struct fixture *f = *state;
@@ -733,6 +760,7 @@ int main(void)
         FIXTURE_TEST(attr_cache_open_of_a_missing_file_is_empty),
         FIXTURE_TEST(attr_cache_saves_and_reads_back_values),
         FIXTURE_TEST(attr_cache_overwrites_a_value),
+        FIXTURE_TEST(attr_cache_reads_back_a_value_longer_than_2_kib),
         FIXTURE_TEST(attr_cache_rejects_tabs_and_newlines),
         FIXTURE_TEST(attr_cache_skips_malformed_lines),
         FIXTURE_TEST(attr_cache_forgets_stale_and_future_entries),
