@@ -593,10 +593,12 @@ static enum ra_http_verdict get_tls(int port, const char *ca, const char *cert,
 {
     char url[64];
     struct ra_deadline d;
+    /* generous: loading the system CA store under ASan on a busy machine
+     * takes seconds (only the verdicts are asserted here) */
     struct ra_http_check check = {
         .url = url,
-        .connect_timeout_ms = 2000,
-        .request_timeout_ms = 5000,
+        .connect_timeout_ms = 15000,
+        .request_timeout_ms = 20000,
         .ca_file = ca,
         .client_cert = cert,
         .client_key = key,
@@ -604,7 +606,7 @@ static enum ra_http_verdict get_tls(int port, const char *ca, const char *cert,
     };
 
     snprintf(url, sizeof(url), "https://127.0.0.1:%d/", port);
-    ra_deadline_init(&d, 10000);
+    ra_deadline_init(&d, 30000);
     return ra_http_get(&check, &d, detail, len);
 }
 
@@ -725,18 +727,20 @@ static void http_get_reports_tls_failure_against_a_plain_server(void **state)
     struct server *s = server_start(RESP("200 OK", 4) "true", 0);
     struct ra_deadline d;
     char url[128];
+    /* the connect timeout covers the handshake, and loading the system CA
+     * store before it takes seconds under ASan on a busy machine */
     struct ra_http_check check = {
         .url = url,
         .expect_body = "true",
-        .connect_timeout_ms = 2000,
-        .request_timeout_ms = 3000,
+        .connect_timeout_ms = 15000,
+        .request_timeout_ms = 20000,
         .tls_verify = true,
     };
     char detail[256];
     (void) state;
 
     snprintf(url, sizeof(url), "https://127.0.0.1:%d/", s->port);
-    ra_deadline_init(&d, 10000);
+    ra_deadline_init(&d, 30000);
     assert_int_equal(ra_http_get(&check, &d, detail, sizeof(detail)), RA_HTTP_TLS);
     server_stop(s);
 }
