@@ -281,7 +281,11 @@ enum ra_http_verdict ra_http_get(const struct ra_http_check *check,
         return RA_HTTP_ERROR;
     }
     curl_easy_setopt(curl, CURLOPT_URL, check->url);
+#if HAVE_DECL_CURLOPT_PROTOCOLS_STR
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else /* libcurl < 7.85 */
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
     curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 #if LIBCURL_VERSION_NUM >= HTTP_QUICK_EXIT_VERSION
