@@ -72,7 +72,10 @@ static int host_resolve(const char *host, long long end_ms,
     struct gaicb *list[1] = { &req };
     int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
 
-    while (rc == 0 && (rc = gai_error(&req)) == EAI_INPROGRESS) {
+    if (rc == 0) {
+        rc = gai_error(&req);
+    }
+    while (rc == EAI_INPROGRESS) {
         long long left = end_ms - ra_now_ms();
         struct timespec ts = { left / 1000, (left % 1000) * 1000000 };
 
@@ -82,6 +85,7 @@ static int host_resolve(const char *host, long long end_ms,
             return -1;      /* the lookup thread ends with the process */
         }
         (void) gai_suspend((const struct gaicb *const *) list, 1, &ts);
+        rc = gai_error(&req);
     }
     if (rc != 0 || req.ar_result == NULL) {
         snprintf(err, errlen, "cannot resolve %s: %s", host,

@@ -42,9 +42,22 @@ int pgi_init(struct pg_inst *pg, struct ra_ctx *ctx)
     pg->pghost = ra_param(ctx, "pghost");
     pg->user = ra_param(ctx, "system_user");
     snprintf(pg->port, sizeof(pg->port), "%lld", ra_param_int(ctx, "pgport"));
-    snprintf(pg->postgres, sizeof(pg->postgres), "%s/postgres", pg->bindir);
     /* Clone instances ("pgsqld:1") share one set of attribute names. */
     n = strcspn(ctx->instance, ":");
+    /* Paths and names are never cut (a cut one names another file). */
+    if (n >= sizeof(pg->base)) {
+        ra_exit_reason("resource name longer than %zu characters",
+                       sizeof(pg->base) - 1);
+        return OCF_ERR_CONFIGURED;
+    }
+    if (strlen(pg->bindir) + sizeof("/pg_controldata") > sizeof(pg->postgres)
+        || strlen(pg->datadir) + 64 > PATH_MAX
+        || strlen(pg->pgdata) + 64 > PATH_MAX) {
+        ra_exit_reason("bindir, pgdata or datadir is too long (at most %d "
+                       "characters)", PATH_MAX - 64);
+        return OCF_ERR_CONFIGURED;
+    }
+    snprintf(pg->postgres, sizeof(pg->postgres), "%s/postgres", pg->bindir);
     snprintf(pg->base, sizeof(pg->base), "%.*s", (int) n, ctx->instance);
     if (ra_user_lookup(pg->user, &pg->uid, &pg->gid) != 0) {
         ra_exit_reason("system user %s does not exist", pg->user);
