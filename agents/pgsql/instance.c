@@ -280,30 +280,49 @@ static void ci_quote(FILE *f, const char *v)
     fputc('\'', f);
 }
 
-/* Takes the system user's identity (euid, egid, groups) for what follows,
- * or back root's (saved in *ngroups/groups).  Returns 0 or -errno. */
-static int identity_take(const struct pg_inst *pg, bool take, gid_t *groups,
-                         int *ngroups)
-{
-    if (take) {
-        *ngroups = getgroups(NGROUPS_MAX, groups);
-        if (*ngroups < 0 || setgroups(1, &pg->gid) != 0
-            || setegid(pg->gid) != 0 || seteuid(pg->uid) != 0) {
-            int e = errno;
+/* Root's supplementary groups, kept while acting as the system user. */
+struct root_groups {
+    gid_t *list;
+    int n;
+};
 
-            (void) seteuid(0);
-            (void) setegid(0);
-            (void) setgroups(*ngroups > 0 ? (size_t) *ngroups : 0, groups);
-            return -e;
-        }
+/* Takes the system user's identity (euid, egid, groups) for what follows.
+ * Returns 0 or -errno (root's identity kept). */
+static int identity_take(const struct pg_inst *pg, struct root_groups *g)
+{
+    int e;
+
+    g->n = getgroups(0, NULL);
+    g->list = calloc(g->n > 0 ? (size_t) g->n : 1, sizeof(gid_t));
+    if (g->n < 0 || g->list == NULL) {
+        free(g->list);
+        g->list = NULL;
+        return -ENOMEM;
+    }
+    g->n = getgroups(g->n, g->list);
+    if (g->n >= 0 && setgroups(1, &pg->gid) == 0 && setegid(pg->gid) == 0
+        && seteuid(pg->uid) == 0) {
         return 0;
     }
+    e = errno;
+    (void) seteuid(0);
+    (void) setegid(0);
+    (void) setgroups(g->n > 0 ? (size_t) g->n : 0, g->list);
+    free(g->list);
+    g->list = NULL;
+    return -e;
+}
+
+/* Takes root's identity back; a root agent that cannot is stopped there. */
+static void identity_restore(struct root_groups *g)
+{
     if (seteuid(0) != 0 || setegid(0) != 0
-        || setgroups(*ngroups > 0 ? (size_t) *ngroups : 0, groups) != 0) {
+        || setgroups(g->n > 0 ? (size_t) g->n : 0, g->list) != 0) {
         ra_log_err("cannot take back root privileges: %s", strerror(errno));
         abort();
     }
-    return 0;
+    free(g->list);
+    g->list = NULL;
 }
 
 /* Connects as the system user: peer authentication checks our uid, and
@@ -314,13 +333,12 @@ static PGconn *connect_as_user(struct pg_inst *pg, const char *conninfo,
                                const char *const *vals, char *err,
                                size_t errlen)
 {
-    static gid_t groups[NGROUPS_MAX];
+    struct root_groups g = { NULL, 0 };
     bool drop = geteuid() == 0 && pg->uid != 0;
-    int ngroups = 0;
     PGconn *conn;
     int rc;
 
-    if (drop && (rc = identity_take(pg, true, groups, &ngroups)) != 0) {
+    if (drop && (rc = identity_take(pg, &g)) != 0) {
         snprintf(err, errlen, "cannot act as %s: %s", pg->user, strerror(-rc));
         return NULL;
     }
@@ -328,7 +346,7 @@ static PGconn *connect_as_user(struct pg_inst *pg, const char *conninfo,
                                 ra_param_ms(pg->ctx, "connect_timeout"), err,
                                 errlen);
     if (drop) {
-        (void) identity_take(pg, false, groups, &ngroups);
+        identity_restore(&g);
     }
     return conn;
 }
