@@ -923,6 +923,8 @@ static void standbys_trust(struct pg_inst *pg, PGresult *res, bool *trusted,
                            bool *dup)
 {
     char nodes[SLOTS_MAX][128];
+    char ignored[PATH_MAX] = "";
+    char twice[PATH_MAX] = "";
     int nn;
 
     nn = cluster_nodes_cached(pg, nodes, SLOTS_MAX, NULL);
@@ -938,14 +940,21 @@ static void standbys_trust(struct pg_inst *pg, PGresult *res, bool *trusted,
         ra_log_repeat(NULL, LOG_WARNING, "the cluster's nodes are unknown "
                       "(crm_node -l): no standby is scored");
     }
+    /* A receiver that stays (a backup tool) is logged once, not at every
+     * monitor. */
+    const char *ign = ra_state_path(pg->ctx, "walsender-ignored", ignored,
+                                    sizeof(ignored)) == 0 ? ignored : NULL;
+    const char *two = ra_state_path(pg->ctx, "walsender-twice", twice,
+                                    sizeof(twice)) == 0 ? twice : NULL;
+
     for (int i = 0; i < PQntuples(res); i++) {
         trusted[i] = standby_trusted(pg, res, i, nodes, nn, &dup[i]);
         if (!trusted[i] && nn >= 0
             && strcmp(PQgetvalue(res, i, 0), pg->ctx->node) != 0) {
-            ra_log_repeat(NULL, LOG_INFO, "walsender of '%s' ignored: not a "
+            ra_log_repeat(ign, LOG_INFO, "walsender of '%s' ignored: not a "
                           "node of this cluster", PQgetvalue(res, i, 0));
         } else if (dup[i]) {
-            ra_log_repeat(NULL, LOG_WARNING, "several walsenders named '%s': "
+            ra_log_repeat(two, LOG_WARNING, "several walsenders named '%s': "
                           "none is scored", PQgetvalue(res, i, 0));
         }
     }
