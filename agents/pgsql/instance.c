@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,10 +16,16 @@
 #include <unistd.h>
 
 #include "deadline.h"
+#include "fsafe.h"
 #include "log.h"
 #include "pg.h"
 #include "proc.h"
 #include "run.h"
+
+/* postmaster.pid and the socket lock file are a few lines. */
+#define PIDFILE_MAX 4096
+/* The configuration files kept around pg_rewind. */
+#define CONF_FILE_MAX (4 * 1024 * 1024)
 
 static const char *const c_locale_env[] = { "LC_ALL=C", "LANG=C", NULL };
 
@@ -35,9 +42,22 @@ int pgi_init(struct pg_inst *pg, struct ra_ctx *ctx)
     pg->pghost = ra_param(ctx, "pghost");
     pg->user = ra_param(ctx, "system_user");
     snprintf(pg->port, sizeof(pg->port), "%lld", ra_param_int(ctx, "pgport"));
-    snprintf(pg->postgres, sizeof(pg->postgres), "%s/postgres", pg->bindir);
     /* Clone instances ("pgsqld:1") share one set of attribute names. */
     n = strcspn(ctx->instance, ":");
+    /* Paths and names are never cut (a cut one names another file). */
+    if (n >= sizeof(pg->base)) {
+        ra_exit_reason("resource name longer than %zu characters",
+                       sizeof(pg->base) - 1);
+        return OCF_ERR_CONFIGURED;
+    }
+    if (strlen(pg->bindir) + sizeof("/pg_controldata") > sizeof(pg->postgres)
+        || strlen(pg->datadir) + 64 > PATH_MAX
+        || strlen(pg->pgdata) + 64 > PATH_MAX) {
+        ra_exit_reason("bindir, pgdata or datadir is too long (at most %d "
+                       "characters)", PATH_MAX - 64);
+        return OCF_ERR_CONFIGURED;
+    }
+    snprintf(pg->postgres, sizeof(pg->postgres), "%s/postgres", pg->bindir);
     snprintf(pg->base, sizeof(pg->base), "%.*s", (int) n, ctx->instance);
     if (ra_user_lookup(pg->user, &pg->uid, &pg->gid) != 0) {
         ra_exit_reason("system user %s does not exist", pg->user);
@@ -59,91 +79,121 @@ bool pgi_exists(const struct pg_inst *pg, const char *name)
     return access(path, F_OK) == 0;
 }
 
-/* The pid on line 1 of postmaster.pid (which has more lines than a plain
- * pid file), if the file belongs to root or the system user.  0: none. */
-static pid_t postmaster_pid_read(const struct pg_inst *pg, bool *exists)
+/* postmaster.pid (regular, single-linked, root's or the system user's; a
+ * FIFO or a link planted there is not waited on or followed), parsed.
+ * Returns 0, -ENOENT when missing, or another -errno when unusable. */
+static int pidfile_load(const struct pg_inst *pg, struct pg_pidfile *pf)
 {
     char path[PATH_MAX];
-    char buf[32];
-    struct stat sb;
-    long v = 0;
-    FILE *f;
+    char *buf = NULL;
+    size_t len = 0;
+    int rc;
 
     pgi_path(pg, "postmaster.pid", path, sizeof(path));
-    f = fopen(path, "re");
-    *exists = f != NULL || errno != ENOENT;
-    if (f == NULL) {
-        return 0;
+    rc = ra_file_slurp(path, pg->uid, PIDFILE_MAX, &buf, &len);
+    if (rc == 0) {
+        rc = pgi_pidfile_parse(buf, pf);
+        free(buf);
     }
-    if (fstat(fileno(f), &sb) == 0 && (sb.st_uid == pg->uid || sb.st_uid == 0)
-        && fgets(buf, sizeof(buf), f) != NULL) {
-        v = strtol(buf, NULL, 10);
-    }
-    fclose(f);
-    return v > 1 && v <= INT_MAX ? (pid_t) v : 0;
+    return rc;
+}
+
+/* A postmaster of this data directory found in /proc (its command line
+ * keeps "-D pgdata"; its children rewrite theirs), when the pid file cannot
+ * be used. */
+static pid_t postmaster_scan(const struct pg_inst *pg)
+{
+    const char *const args[] = { "-D", pg->pgdata, NULL };
+    const struct ra_proc_match m = { .exe = pg->postgres, .args = args,
+                                     .uid = &pg->uid };
+    pid_t pids[2];
+
+    return ra_proc_find(&m, pids, 2) == 1 ? pids[0] : 0;
 }
 
 pid_t pgi_postmaster(const struct pg_inst *pg, bool *stale_pidfile)
 {
     const struct ra_proc_match m = { .exe = pg->postgres, .uid = &pg->uid };
-    bool exists = false;
-    pid_t pid = postmaster_pid_read(pg, &exists);
+    struct pg_pidfile pf = { 0 };
+    int rc = pidfile_load(pg, &pf);
+    pid_t pid;
 
     *stale_pidfile = false;
-    if (pid > 0 && ra_proc_matches(pid, &m)) {
+    if (rc == 0 && ra_proc_matches(pf.pid, &m)) {
+        return pf.pid;
+    }
+    if (rc == -ENOENT) {
+        return 0;
+    }
+    if (rc != 0 && (pid = postmaster_scan(pg)) > 0) {
+        ra_log_warn("postmaster.pid is unusable (%s): postmaster %d found by "
+                    "its command line", strerror(-rc), (int) pid);
         return pid;
     }
-    /* Gone, a zombie (this PID 1 may never reap it) or a reused pid. */
-    *stale_pidfile = exists;
+    /* Gone, a zombie (this PID 1 may never reap it), a reused pid, or a
+     * file that is no pid file at all (a FIFO, a link). */
+    *stale_pidfile = true;
     return 0;
+}
+
+/* The socket lock file of a dead postmaster: removed when it is the system
+ * user's and names the same pid (its folder comes from postmaster.pid, which
+ * the system user writes: only a file that user owns is removed). */
+static void stale_lock_remove(const struct pg_inst *pg,
+                              const struct pg_pidfile *pf)
+{
+    char lock[PATH_MAX + 64];
+    char *buf = NULL;
+    size_t len = 0;
+    struct stat sb;
+    int fd;
+
+    if (pf->sockdir[0] != '/' || pf->port[0] == '\0') {
+        return;
+    }
+    snprintf(lock, sizeof(lock), "%s/.s.PGSQL.%s.lock", pf->sockdir, pf->port);
+    fd = ra_file_open_read(lock, pg->uid);
+    if (fd < 0) {
+        return;
+    }
+    if (fstat(fd, &sb) != 0 || sb.st_uid != pg->uid) {
+        close(fd);
+        return;
+    }
+    close(fd);
+    if (ra_file_slurp(lock, pg->uid, PIDFILE_MAX, &buf, &len) == 0
+        && strtol(buf, NULL, 10) == (long) pf->pid) {
+        ra_log_notice("removing stale %s", lock);
+        (void) ra_file_remove(lock);
+    }
+    free(buf);
 }
 
 void pgi_stale_cleanup(const struct pg_inst *pg)
 {
     char path[PATH_MAX];
-    char lock[PATH_MAX + 64];
-    char line[PATH_MAX];
-    char port[16] = "";
-    char sockdir[PATH_MAX] = "";
-    long pid = 0;
-    FILE *f;
+    struct pg_pidfile pf = { 0 };
+    int rc = pidfile_load(pg, &pf);
 
     pgi_path(pg, "postmaster.pid", path, sizeof(path));
-    f = fopen(path, "re");
-    if (f == NULL) {
+    if (rc == -ENOENT) {
         return;
     }
-    /* Lines: pid, data directory, start time, port, socket directory. */
-    for (int i = 1; i <= 5 && fgets(line, sizeof(line), f) != NULL; i++) {
-        line[strcspn(line, "\n")] = '\0';
-        if (i == 1) {
-            pid = strtol(line, NULL, 10);
-        } else if (i == 4) {
-            snprintf(port, sizeof(port), "%.15s", line);
-        } else if (i == 5) {
-            snprintf(sockdir, sizeof(sockdir), "%s", line);
-        }
+    if (rc != 0) {
+        /* Not a pid file postgres wrote: postgres would refuse to start. */
+        ra_log_warn("removing unusable %s (%s)", path, strerror(-rc));
+        (void) ra_file_remove(path);
+        return;
     }
-    fclose(f);
-    if (pid <= 1 || ra_proc_state((pid_t) pid) == RA_PROC_ALIVE) {
+    if (ra_proc_state(pf.pid) == RA_PROC_ALIVE) {
         return;
     }
     /* The socket lock file names the same dead postmaster: postgres would
      * see the zombie's pid as alive and refuse to start. */
-    if (sockdir[0] != '\0' && port[0] != '\0') {
-        snprintf(lock, sizeof(lock), "%s/.s.PGSQL.%s.lock", sockdir, port);
-        f = fopen(lock, "re");
-        if (f != NULL) {
-            if (fgets(line, sizeof(line), f) != NULL
-                && strtol(line, NULL, 10) == pid) {
-                ra_log_notice("removing stale %s", lock);
-                (void) unlink(lock);
-            }
-            fclose(f);
-        }
-    }
-    ra_log_notice("removing stale %s (postmaster %ld is dead)", path, pid);
-    (void) unlink(path);
+    stale_lock_remove(pg, &pf);
+    ra_log_notice("removing stale %s (postmaster %d is dead)", path,
+                  (int) pf.pid);
+    (void) ra_file_remove(path);
 }
 
 /* Simple-protocol query (the replication protocol refuses the extended
@@ -185,52 +235,9 @@ static PGresult *simple_exec(PGconn *conn, const char *cmd,
     return last;
 }
 
-int pgi_lsn_parse(const char *s, uint64_t *lsn)
-{
-    unsigned int hi = 0;
-    unsigned int lo = 0;
-
-    if (s == NULL || sscanf(s, "%X/%X", &hi, &lo) != 2) {
-        return -EINVAL;
-    }
-    *lsn = ((uint64_t) hi << 32) | lo;
-    return 0;
-}
-
-void pgi_lsn_format(uint64_t lsn, char *buf, size_t len)
-{
-    snprintf(buf, len, "%X/%X", (unsigned int) (lsn >> 32),
-             (unsigned int) (lsn & 0xffffffffu));
-}
-
-/* The value after "label:" in pg_controldata's output, trimmed. */
-static bool cd_field(const char *out, const char *label, char *buf, size_t len)
-{
-    size_t ll = strlen(label);
-    const char *p = out;
-    size_t n;
-
-    while (p != NULL && *p != '\0') {
-        if (strncmp(p, label, ll) == 0 && p[ll] == ':') {
-            p += ll + 1;
-            p += strspn(p, " \t");
-            n = strcspn(p, "\n");
-            while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t')) {
-                n--;
-            }
-            snprintf(buf, len, "%.*s", (int) n, p);
-            return true;
-        }
-        p = strchr(p, '\n');
-        p = p != NULL ? p + 1 : NULL;
-    }
-    return false;
-}
-
 int pgi_controldata(struct pg_inst *pg, struct pg_control *cd)
 {
     char bin[PATH_MAX];
-    char v[64];
     const char *argv[] = { bin, "-D", pg->datadir, NULL };
     struct ra_run_opts opts = {
         .user = pg->user, .env = c_locale_env, .deadline = &pg->ctx->deadline,
@@ -252,22 +259,8 @@ int pgi_controldata(struct pg_inst *pg, struct pg_control *cd)
         ra_run_result_free(&res);
         return -EIO;
     }
-    rc = -EPROTO;
-    if (cd_field(res.out, "Database cluster state", cd->state, sizeof(cd->state))
-        && cd_field(res.out, "Latest checkpoint location", v, sizeof(v))
-        && pgi_lsn_parse(v, &cd->ckpt) == 0
-        && cd_field(res.out, "Latest checkpoint's REDO location", v, sizeof(v))
-        && pgi_lsn_parse(v, &cd->redo) == 0
-        && cd_field(res.out, "Latest checkpoint's TimeLineID", v, sizeof(v))
-        && sscanf(v, "%u", &cd->tli) == 1
-        && cd_field(res.out, "Minimum recovery ending location", v, sizeof(v))
-        && pgi_lsn_parse(v, &cd->minrec) == 0
-        && cd_field(res.out, "Min recovery ending loc's timeline", v, sizeof(v))
-        && sscanf(v, "%u", &cd->minrec_tli) == 1
-        && cd_field(res.out, "wal_level setting", cd->wal_level,
-                    sizeof(cd->wal_level))) {
-        rc = 0;
-    } else {
+    rc = pgi_controldata_parse(res.out, cd);
+    if (rc != 0) {
         ra_log_err("cannot parse the output of pg_controldata -D %s", pg->datadir);
     }
     ra_run_result_free(&res);
@@ -275,51 +268,114 @@ int pgi_controldata(struct pg_inst *pg, struct pg_control *cd)
 }
 
 /* A conninfo value in single quotes, with \\ and \' escaped. */
-static void ci_quote(char *dst, size_t len, const char *v)
+static void ci_quote(FILE *f, const char *v)
 {
-    size_t o = 0;
-
-    if (len < 3) {
-        return;
-    }
-    dst[o++] = '\'';
-    for (; *v != '\0' && o + 3 < len; v++) {
+    fputc('\'', f);
+    for (; *v != '\0'; v++) {
         if (*v == '\'' || *v == '\\') {
-            dst[o++] = '\\';
+            fputc('\\', f);
         }
-        dst[o++] = *v;
+        fputc(*v, f);
     }
-    dst[o++] = '\'';
-    dst[o] = '\0';
+    fputc('\'', f);
+}
+
+/* Root's supplementary groups, kept while acting as the system user. */
+struct root_groups {
+    gid_t *list;
+    int n;
+};
+
+/* Takes the system user's identity (euid, egid, groups) for what follows.
+ * Returns 0 or -errno (root's identity kept). */
+static int identity_take(const struct pg_inst *pg, struct root_groups *g)
+{
+    int e;
+
+    g->n = getgroups(0, NULL);
+    g->list = calloc(g->n > 0 ? (size_t) g->n : 1, sizeof(gid_t));
+    if (g->n < 0 || g->list == NULL) {
+        free(g->list);
+        g->list = NULL;
+        return -ENOMEM;
+    }
+    g->n = getgroups(g->n, g->list);
+    if (g->n >= 0 && setgroups(1, &pg->gid) == 0 && setegid(pg->gid) == 0
+        && seteuid(pg->uid) == 0) {
+        return 0;
+    }
+    e = errno;
+    (void) seteuid(0);
+    (void) setegid(0);
+    (void) setgroups(g->n > 0 ? (size_t) g->n : 0, g->list);
+    free(g->list);
+    g->list = NULL;
+    return -e;
+}
+
+/* Takes root's identity back; a root agent that cannot is stopped there. */
+static void identity_restore(struct root_groups *g)
+{
+    if (seteuid(0) != 0 || setegid(0) != 0
+        || setgroups(g->n > 0 ? (size_t) g->n : 0, g->list) != 0) {
+        ra_log_err("cannot take back root privileges: %s", strerror(errno));
+        abort();
+    }
+    free(g->list);
+    g->list = NULL;
+}
+
+/* Connects as the system user: peer authentication checks our uid, and
+ * every file the conninfo names (passfile, sslkey, service file, which
+ * postgres controls through primary_conninfo) is read with its rights. */
+static PGconn *connect_as_user(struct pg_inst *pg, const char *conninfo,
+                               const char *const *keys,
+                               const char *const *vals, char *err,
+                               size_t errlen)
+{
+    struct root_groups g = { NULL, 0 };
+    bool drop = geteuid() == 0 && pg->uid != 0;
+    PGconn *conn;
+    int rc;
+
+    if (drop && (rc = identity_take(pg, &g)) != 0) {
+        snprintf(err, errlen, "cannot act as %s: %s", pg->user, strerror(-rc));
+        return NULL;
+    }
+    conn = ra_pg_connect_params(conninfo, keys, vals, &pg->ctx->deadline,
+                                ra_param_ms(pg->ctx, "connect_timeout"), err,
+                                errlen);
+    if (drop) {
+        identity_restore(&g);
+    }
+    return conn;
 }
 
 PGconn *pgi_connect(struct pg_inst *pg, char *err, size_t errlen)
 {
-    char conninfo[1024];
-    char host[512];
-    char user[256];
-    uid_t euid = geteuid();
+    char *conninfo = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&conninfo, &len);
     PGconn *conn = NULL;
 
-    ci_quote(host, sizeof(host), pg->pghost);
-    ci_quote(user, sizeof(user), pg->user);
-    snprintf(conninfo, sizeof(conninfo),
-             "host=%s port=%s user=%s dbname=postgres connect_timeout=%ld "
-             "application_name=ctfreak-ha-pgsql",
-             host, pg->port, user,
-             (ra_param_ms(pg->ctx, "connect_timeout") + 999) / 1000);
-    /* Peer authentication on the socket checks our uid: connect as the
-     * system user, then take root back (the socket keeps its credentials). */
-    if (euid == 0 && pg->uid != 0 && seteuid(pg->uid) != 0) {
-        snprintf(err, errlen, "seteuid(%s): %s", pg->user, strerror(errno));
+    if (f == NULL) {
+        snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    conn = ra_pg_connect(conninfo, &pg->ctx->deadline,
-                         ra_param_ms(pg->ctx, "connect_timeout"), err, errlen);
-    if (euid == 0 && pg->uid != 0 && seteuid(0) != 0) {
-        ra_log_err("cannot take back root privileges: %s", strerror(errno));
-        abort();
+    fputs("host=", f);
+    ci_quote(f, pg->pghost);
+    fprintf(f, " port=%s user=", pg->port);
+    ci_quote(f, pg->user);
+    fprintf(f, " dbname=postgres connect_timeout=%ld "
+            "application_name=ctfreak-ha-pgsql",
+            (ra_param_ms(pg->ctx, "connect_timeout") + 999) / 1000);
+    if (fclose(f) != 0) {
+        free(conninfo);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
     }
+    conn = connect_as_user(pg, conninfo, NULL, NULL, err, errlen);
+    free(conninfo);
     return conn;
 }
 
@@ -385,6 +441,12 @@ static const char **argv_with_opts(struct pg_inst *pg, const char *const *prefix
     return argv;
 }
 
+/* An error of fsafe about a file planted at the log's name. */
+static bool log_refused(int rc)
+{
+    return rc == -ELOOP || rc == -EINVAL || rc == -EMLINK || rc == -EPERM;
+}
+
 int pgi_server_launch(struct pg_inst *pg, pid_t *launched)
 {
     const char *const prefix[] = { pg->postgres, "-D", pg->pgdata, NULL };
@@ -410,6 +472,16 @@ int pgi_server_launch(struct pg_inst *pg, pid_t *launched)
     opts.cwd = pg->datadir;
     opts.log_file = log_file;
     rc = ra_daemon_start(argv, &opts, &pid);
+    if (log_refused(rc) && strncmp(log_file, "/var/log/", 9) == 0) {
+        /* A link, FIFO or hard link planted in /var/log/postgresql (a folder
+         * the system user writes) is never followed: log beside our state. */
+        ra_log_err("%s is not a regular file of root or %s (%s): postgres "
+                   "logs to %s/pgsql-%s.log instead", log_file, pg->user,
+                   strerror(-rc), pg->ctx->rsctmp, pg->base);
+        snprintf(log_file, sizeof(log_file), "%s/pgsql-%s.log",
+                 pg->ctx->rsctmp, pg->base);
+        rc = ra_daemon_start(argv, &opts, &pid);
+    }
     if (rc == 0) {
         ra_log_info("postgres launched | pid=%d log=%s", (int) pid, log_file);
         *launched = pid;
@@ -526,26 +598,16 @@ char *pgi_setting(struct pg_inst *pg, const char *name)
 int pgi_standby_signal_write(struct pg_inst *pg)
 {
     char path[PATH_MAX];
-    int fd;
 
     pgi_path(pg, "standby.signal", path, sizeof(path));
-    fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        return -errno;
-    }
-    if (fchown(fd, pg->uid, pg->gid) != 0) {
-        int e = errno;
-
-        close(fd);
-        return -e;
-    }
-    return close(fd) == 0 ? 0 : -errno;
+    return ra_file_touch(path, 0600, pg->uid, pg->gid);
 }
 
 int pgi_primary_view(struct pg_inst *pg, const char *conninfo,
                      struct pg_primary_view *v, char *err, size_t errlen)
 {
-    char *ci = NULL;
+    static const char *const keys[] = { "replication", NULL };
+    static const char *const vals[] = { "true", NULL };
     char cmd[64];
     PGconn *conn = NULL;
     PGresult *res = NULL;
@@ -554,12 +616,7 @@ int pgi_primary_view(struct pg_inst *pg, const char *conninfo,
     int rc = -1;
 
     memset(v, 0, sizeof(*v));
-    if (asprintf(&ci, "%s replication=true", conninfo) < 0) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    conn = ra_pg_connect(ci, &pg->ctx->deadline,
-                         ra_param_ms(pg->ctx, "connect_timeout"), err, errlen);
+    conn = connect_as_user(pg, conninfo, keys, vals, err, errlen);
     if (conn == NULL) {
         goto done;
     }
@@ -614,7 +671,6 @@ done:
     if (conn != NULL) {
         PQfinish(conn);
     }
-    free(ci);
     return rc;
 }
 
@@ -624,94 +680,39 @@ void pgi_primary_view_free(struct pg_primary_view *v)
     v->history = NULL;
 }
 
-bool pgi_diverged(const struct pg_primary_view *v, unsigned tli, uint64_t lsn,
-                  char *why, size_t whylen)
+/* One configuration file kept around pg_rewind: content, mode, owner. */
+struct saved_file {
+    char *buf;
+    size_t len;
+    struct stat sb;
+};
+
+/* Reads a file of the data directory the system user may have planted: no
+ * link followed, no FIFO waited on, root's or the system user's only. */
+static int save_file(const struct pg_inst *pg, const char *path,
+                     struct saved_file *f)
 {
-    char a[32];
-    char b[32];
-    const char *p = v->history;
+    int fd = ra_file_open_read(path, pg->uid);
+    int rc;
 
-    pgi_lsn_format(lsn, a, sizeof(a));
-    if (tli == v->tli) {
-        pgi_lsn_format(v->flush, b, sizeof(b));
-        snprintf(why, whylen, "local %s is ahead of the primary's %s on timeline %u",
-                 a, b, tli);
-        return lsn > v->flush;
-    }
-    if (tli > v->tli) {
-        snprintf(why, whylen, "local timeline %u is newer than the primary's %u",
-                 tli, v->tli);
-        return true;
-    }
-    /* History lines: "<parent tli>\t<switchpoint>\t<reason>". */
-    while (p != NULL && *p != '\0') {
-        unsigned t = 0;
-        char sw[32];
-        uint64_t s = 0;
-
-        if (sscanf(p, "%u %31s", &t, sw) == 2 && t == tli
-            && pgi_lsn_parse(sw, &s) == 0) {
-            pgi_lsn_format(s, b, sizeof(b));
-            snprintf(why, whylen, "timeline %u forked off at %s but the local "
-                     "WAL reaches %s on it", tli, b, a);
-            return lsn > s;
-        }
-        p = strchr(p, '\n');
-        p = p != NULL ? p + 1 : NULL;
-    }
-    snprintf(why, whylen, "local timeline %u is not in the history of the "
-             "primary's timeline %u", tli, v->tli);
-    return true;
-}
-
-/* Copies a small file (the local postgresql.auto.conf) into *buf. */
-static int slurp(const char *path, char **buf, size_t *len)
-{
-    FILE *f = fopen(path, "re");
-    size_t cap = 0;
-    size_t n;
-    char chunk[4096];
-
-    *buf = NULL;
-    *len = 0;
-    if (f == NULL) {
-        return -errno;
-    }
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        char *nb = realloc(*buf, cap + n);
-
-        if (nb == NULL) {
-            free(*buf);
-            *buf = NULL;
-            fclose(f);
-            return -ENOMEM;
-        }
-        memcpy(nb + cap, chunk, n);
-        *buf = nb;
-        cap += n;
-    }
-    fclose(f);
-    *len = cap;
-    return 0;
-}
-
-static int spill(const struct pg_inst *pg, const char *path, const char *buf,
-                 size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int rc = 0;
-
+    memset(f, 0, sizeof(*f));
     if (fd < 0) {
-        return -errno;
+        return fd;
     }
-    if ((len > 0 && write(fd, buf, len) != (ssize_t) len)
-        || fchown(fd, pg->uid, pg->gid) != 0) {
-        rc = -errno;
-    }
-    if (close(fd) != 0 && rc == 0) {
-        rc = -errno;
+    rc = fstat(fd, &f->sb) == 0 ? 0 : -errno;
+    close(fd);
+    if (rc == 0) {
+        rc = ra_file_slurp(path, pg->uid, CONF_FILE_MAX, &f->buf, &f->len);
     }
     return rc;
+}
+
+/* Puts a saved file back as a new file (a link planted meanwhile is
+ * replaced, never followed), with the original's mode and owner. */
+static int restore_file(const char *path, const struct saved_file *f)
+{
+    return ra_file_replace(path, f->buf, f->len, f->sb.st_mode & 0777,
+                           f->sb.st_uid, f->sb.st_gid);
 }
 
 /* pg_rewind copies the source's configuration files that live in the data
@@ -726,17 +727,13 @@ static const char *const local_files[] = {
  * file until its first checkpoint, and pg_rewind reads it there. */
 static void source_checkpoint(struct pg_inst *pg, const char *conninfo)
 {
-    char *ci = NULL;
+    static const char *const keys[] = { "dbname", NULL };
+    static const char *const vals[] = { "postgres", NULL };
     char err[256];
     PGconn *conn;
     PGresult *res = NULL;
 
-    if (asprintf(&ci, "%s dbname=postgres", conninfo) < 0) {
-        return;
-    }
-    conn = ra_pg_connect(ci, &pg->ctx->deadline,
-                         ra_param_ms(pg->ctx, "connect_timeout"), err,
-                         sizeof(err));
+    conn = connect_as_user(pg, conninfo, keys, vals, err, sizeof(err));
     if (conn != NULL) {
         res = simple_exec(conn, "CHECKPOINT", &pg->ctx->deadline, err,
                           sizeof(err));
@@ -746,41 +743,86 @@ static void source_checkpoint(struct pg_inst *pg, const char *conninfo)
     }
     PQclear(res);
     PQfinish(conn);
-    free(ci);
 }
 
-int pgi_rewind(struct pg_inst *pg, const char *conninfo)
+/* pg_rewind's --source-server: conninfo (URI or keywords) as keywords, with
+ * dbname=postgres and without its password, which goes to *password (for
+ * PGPASSWORD: an argv is readable by every local user).  sslpassword has no
+ * environment variable: it is left out.  Returns a malloc'd string or NULL. */
+static char *rewind_source(const char *conninfo, char **password)
 {
-    enum { NFILES = 4 };
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = opts != NULL ? open_memstream(&out, &len) : NULL;
+
+    *password = NULL;
+    if (f == NULL) {
+        PQconninfoFree(opts);
+        return NULL;
+    }
+    for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+        if (o->val == NULL || o->val[0] == '\0'
+            || strcmp(o->keyword, "dbname") == 0) {
+            continue;
+        }
+        if (strcmp(o->keyword, "password") == 0) {
+            free(*password);
+            *password = strdup(o->val);
+            continue;
+        }
+        if (strcmp(o->keyword, "sslpassword") == 0) {
+            ra_log_warn("pg_rewind: sslpassword of primary_conninfo not passed "
+                        "(it would be on its command line)");
+            continue;
+        }
+        fprintf(f, "%s=", o->keyword);
+        ci_quote(f, o->val);
+        fputc(' ', f);
+    }
+    fputs("dbname=postgres", f);
+    PQconninfoFree(opts);
+    if (fclose(f) != 0) {
+        free(out);
+        free(*password);
+        *password = NULL;
+        return NULL;
+    }
+    return out;
+}
+
+/* Runs pg_rewind as the system user, the password in its environment. */
+static int rewind_run(struct pg_inst *pg, const char *conninfo)
+{
     char bin[PATH_MAX];
     char target[PATH_MAX + 32];
-    char source[2048];
     char conf[PATH_MAX + 32];
-    char path[PATH_MAX];
+    char *password = NULL;
+    char *pwenv = NULL;
+    char *source = rewind_source(conninfo, &password);
+    char *sourcearg = NULL;
     const char *argv[8];
+    const char *env[] = { "LC_ALL=C", "LANG=C", NULL, NULL };
     struct ra_run_opts opts = {
-        .user = pg->user, .cwd = pg->datadir, .env = c_locale_env,
+        .user = pg->user, .cwd = pg->datadir, .env = env,
         .deadline = &pg->ctx->deadline,
     };
     struct ra_run_result res;
-    char *saved[NFILES] = { NULL };
-    size_t saved_len[NFILES] = { 0 };
     char how[64];
     size_t n = 0;
-    int rc;
+    int rc = -ENOMEM;
 
+    if (source == NULL || asprintf(&sourcearg, "--source-server=%s", source) < 0
+        || (password != NULL && asprintf(&pwenv, "PGPASSWORD=%s", password) < 0)) {
+        ra_log_err("pg_rewind: primary_conninfo cannot be parsed");
+        goto done;
+    }
+    env[2] = pwenv;
     snprintf(bin, sizeof(bin), "%s/pg_rewind", pg->bindir);
     snprintf(target, sizeof(target), "--target-pgdata=%s", pg->datadir);
-    snprintf(source, sizeof(source), "--source-server=%s dbname=postgres",
-             conninfo);
-    for (size_t i = 0; local_files[i] != NULL && i < NFILES; i++) {
-        pgi_path(pg, local_files[i], path, sizeof(path));
-        (void) slurp(path, &saved[i], &saved_len[i]);
-    }
-    source_checkpoint(pg, conninfo);
     argv[n++] = bin;
     argv[n++] = target;
-    argv[n++] = source;
+    argv[n++] = sourcearg;
     if (strcmp(pg->pgdata, pg->datadir) != 0) {
         snprintf(conf, sizeof(conf), "--config-file=%s/postgresql.conf",
                  pg->pgdata);
@@ -800,16 +842,40 @@ int pgi_rewind(struct pg_inst *pg, const char *conninfo)
     } else {
         ra_log_err("cannot run %s: %s", bin, strerror(-rc));
     }
-    for (size_t i = 0; local_files[i] != NULL && i < NFILES; i++) {
-        if (saved[i] == NULL) {
+done:
+    free(source);
+    free(sourcearg);
+    free(password);
+    free(pwenv);
+    return rc;
+}
+
+int pgi_rewind(struct pg_inst *pg, const char *conninfo)
+{
+    enum { NFILES = 4 };
+    struct saved_file saved[NFILES];
+    char path[PATH_MAX];
+    int rc;
+
+    for (size_t i = 0; i < NFILES && local_files[i] != NULL; i++) {
+        pgi_path(pg, local_files[i], path, sizeof(path));
+        rc = save_file(pg, path, &saved[i]);
+        if (rc != 0 && rc != -ENOENT) {
+            ra_log_warn("%s not kept around pg_rewind: %s", path, strerror(-rc));
+        }
+    }
+    source_checkpoint(pg, conninfo);
+    rc = rewind_run(pg, conninfo);
+    for (size_t i = 0; i < NFILES && local_files[i] != NULL; i++) {
+        if (saved[i].buf == NULL) {
             continue;
         }
         pgi_path(pg, local_files[i], path, sizeof(path));
-        if (spill(pg, path, saved[i], saved_len[i]) != 0) {
+        if (restore_file(path, &saved[i]) != 0) {
             ra_log_err("cannot restore %s", path);
             rc = rc == 0 ? -EIO : rc;
         }
-        free(saved[i]);
+        free(saved[i].buf);
     }
     return rc;
 }

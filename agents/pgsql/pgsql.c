@@ -14,10 +14,12 @@
 
 #include "attr.h"
 #include "deadline.h"
+#include "fsafe.h"
 #include "log.h"
 #include "pg.h"
 #include "proc.h"
 #include "ra.h"
+#include "redact.h"
 #include "run.h"
 
 extern const char pgsql_metadata[];
@@ -38,8 +40,8 @@ struct pg_status {
     uint64_t replay;            /* standby: replayed */
     char receiver[32];          /* WAL receiver status, "" when none */
     long long lag;              /* standby: bytes behind the sender, -1 unknown */
-    char conninfo[1024];        /* primary_conninfo */
-    char ssn[512];              /* synchronous_standby_names */
+    char conninfo[8192];        /* primary_conninfo */
+    char ssn[8192];             /* synchronous_standby_names */
 };
 
 enum pg_state {
@@ -161,24 +163,11 @@ static bool score_set_bounded(struct pg_inst *pg, const char *node,
 /* Is word in the blank-separated list of an environment variable? */
 static bool env_list_has(const char *var, const char *word)
 {
-    const char *s = getenv(var);
-    size_t wl = strlen(word);
-
-    while (s != NULL && *s != '\0') {
-        size_t n;
-
-        s += strspn(s, " \t");
-        n = strcspn(s, " \t");
-        if (n == wl && n > 0 && strncmp(s, word, n) == 0) {
-            return true;
-        }
-        s += n;
-    }
-    return false;
+    return pgi_list_has(getenv(var), word);
 }
 
-/* First word of a notify list (NULL when empty), copied into buf. */
-static const char *env_list_first(const char *var, char *buf, size_t len)
+/* First word of a notify list (NULL when empty), malloc'd. */
+static char *env_list_first(const char *var)
 {
     const char *s = getenv(var);
     size_t n;
@@ -188,11 +177,7 @@ static const char *env_list_first(const char *var, char *buf, size_t len)
     }
     s += strspn(s, " \t");
     n = strcspn(s, " \t");
-    if (n == 0) {
-        return NULL;
-    }
-    snprintf(buf, len, "%.*s", (int) n, s);
-    return buf;
+    return n > 0 ? strndup(s, n) : NULL;
 }
 
 /* Notify lists exist under the new and the old role names. */
@@ -246,6 +231,13 @@ static int status_query(struct pg_inst *pg, PGconn *conn, struct pg_status *st,
     }
     snprintf(st->receiver, sizeof(st->receiver), "%s", PQgetvalue(res, 0, 4));
     st->lag = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+    /* Never cut: a shortened conninfo would connect elsewhere. */
+    if ((size_t) PQgetlength(res, 0, 6) >= sizeof(st->conninfo)
+        || (size_t) PQgetlength(res, 0, 7) >= sizeof(st->ssn)) {
+        snprintf(err, errlen, "primary_conninfo or synchronous_standby_names "
+                 "longer than %zu bytes: not supported", sizeof(st->ssn) - 1);
+        goto done;
+    }
     snprintf(st->conninfo, sizeof(st->conninfo), "%s", PQgetvalue(res, 0, 6));
     snprintf(st->ssn, sizeof(st->ssn), "%s", PQgetvalue(res, 0, 7));
     rc = 0;
@@ -516,63 +508,69 @@ static bool name_in(char names[][128], size_t n, const char *name)
     return false;
 }
 
+/* The record (in the data directory, which the system user writes: read
+ * and replaced through fsafe, never following what is planted there). */
 static size_t slots_record_read(struct pg_inst *pg, char names[][128],
                                 size_t max)
 {
     char path[PATH_MAX];
-    char line[160];
+    char *buf = NULL;
+    char *save = NULL;
+    size_t len = 0;
     size_t n = 0;
-    FILE *f;
+    int rc;
 
     pgi_path(pg, SLOTS_RECORD, path, sizeof(path));
-    f = fopen(path, "re");
-    if (f == NULL) {
+    rc = ra_file_slurp(path, pg->uid, SLOTS_MAX * 129, &buf, &len);
+    if (rc != 0) {
+        if (rc != -ENOENT) {
+            ra_log_warn("%s ignored: %s", path, strerror(-rc));
+        }
         return 0;
     }
-    while (n < max && fgets(line, sizeof(line), f) != NULL) {
-        line[strcspn(line, "\n")] = '\0';
-        if (line[0] != '\0' && !name_in(names, n, line)) {
-            snprintf(names[n++], 128, "%.127s", line);
+    for (char *l = strtok_r(buf, "\n", &save); l != NULL && n < max;
+         l = strtok_r(NULL, "\n", &save)) {
+        if (strlen(l) < 128 && !name_in(names, n, l)) {
+            snprintf(names[n++], 128, "%s", l);
         }
     }
-    fclose(f);
+    free(buf);
     return n;
 }
 
 static void slots_record_write(struct pg_inst *pg, char names[][128], size_t n)
 {
     char path[PATH_MAX];
-    char tmp[PATH_MAX + 8];
+    char *buf = NULL;
+    size_t len = 0;
     FILE *f;
+    int rc;
 
     pgi_path(pg, SLOTS_RECORD, path, sizeof(path));
     if (n == 0) {
-        (void) unlink(path);
+        (void) ra_file_remove(path);
         return;
     }
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    f = fopen(tmp, "we");
+    f = open_memstream(&buf, &len);
     if (f == NULL) {
-        ra_log_warn("cannot write %s: %s", tmp, strerror(errno));
         return;
     }
-    /* pg_basebackup and pg_rewind read every file of the data directory. */
-    if (fchown(fileno(f), pg->uid, pg->gid) != 0 && geteuid() == 0) {
-        ra_log_warn("cannot chown %s: %s", tmp, strerror(errno));
-    }
-    (void) fchmod(fileno(f), 0600);
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "%s\n", names[i]);
     }
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        ra_log_warn("cannot write %s: %s", path, strerror(errno));
-        (void) unlink(tmp);
+    /* pg_basebackup and pg_rewind read every file of the data directory:
+     * a new file, the system user's. */
+    rc = fclose(f) != 0 ? -ENOMEM
+         : ra_file_replace(path, buf, len, 0600, pg->uid, pg->gid);
+    if (rc != 0) {
+        ra_log_warn("cannot write %s: %s", path, strerror(-rc));
     }
+    free(buf);
 }
 
-/* The cluster's nodes (crm_node -l: members and lost ones alike), slot names.
+/* The cluster's nodes (crm_node -l: members and lost ones alike).
  * Returns how many, or -1 when the list is unknown. */
-static int cluster_node_slots(struct pg_inst *pg, char names[][128], size_t max)
+static int cluster_nodes(struct pg_inst *pg, char names[][128], size_t max)
 {
     const char *argv[] = { "crm_node", "-l", NULL };
     struct ra_run_opts opts = { .deadline = &pg->ctx->deadline,
@@ -595,11 +593,96 @@ static int cluster_node_slots(struct pg_inst *pg, char names[][128], size_t max)
         char name[128];
 
         if (sscanf(l, "%*s %127s", name) == 1) {
-            slot_name(name, names[n++], 128);
+            snprintf(names[n++], 128, "%s", name);
         }
     }
     ra_run_result_free(&res);
     return (int) n;
+}
+
+/* The same, as slot names. */
+static int cluster_node_slots(struct pg_inst *pg, char names[][128], size_t max)
+{
+    int n = cluster_nodes(pg, names, max);
+
+    for (int i = 0; i < n; i++) {
+        char slot[128];
+
+        slot_name(names[i], slot, sizeof(slot));
+        memcpy(names[i], slot, sizeof(slot));
+    }
+    return n;
+}
+
+/* The cluster's nodes, cached in a state file (a steady monitor forks
+ * nothing): asked again when older than NODES_TTL_S, or when a name is
+ * missing (missing != NULL) and the cache is older than NODES_RETRY_S.
+ * When crm_node fails the cache is used, however old.  Returns how many, or
+ * -1 when unknown. */
+#define NODES_TTL_S 600
+#define NODES_RETRY_S 60
+
+static int nodes_cache_read(const char *path, char names[][128], size_t max)
+{
+    char line[160];
+    int n = 0;
+    FILE *f = fopen(path, "re");
+
+    if (f == NULL) {
+        return -1;
+    }
+    while ((size_t) n < max && fgets(line, sizeof(line), f) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0] != '\0') {
+            snprintf(names[n++], 128, "%.127s", line);
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+static int cluster_nodes_cached(struct pg_inst *pg, char names[][128],
+                                size_t max, const char *missing)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+    time_t now = time(NULL);
+    bool have = false;
+    long age = 0;
+    int n;
+    FILE *f;
+
+    if (ra_state_path(pg->ctx, "cluster-nodes", path, sizeof(path)) != 0) {
+        return cluster_nodes(pg, names, max);
+    }
+    have = stat(path, &sb) == 0;
+    age = have ? (long) (now - sb.st_mtime) : 0;
+    n = have ? nodes_cache_read(path, names, max) : -1;
+    if (n >= 0 && age >= 0 && age < NODES_TTL_S
+        && (missing == NULL || name_in(names, (size_t) n, missing)
+            || age < NODES_RETRY_S)) {
+        return n;
+    }
+    {
+        char fresh[SLOTS_MAX][128];
+        int nf = cluster_nodes(pg, fresh, SLOTS_MAX);
+
+        if (nf < 0) {
+            return n;           /* the old list, or unknown */
+        }
+        n = 0;
+        f = fopen(path, "we");
+        for (int i = 0; i < nf && (size_t) n < max; i++) {
+            memcpy(names[n++], fresh[i], 128);
+            if (f != NULL) {
+                fprintf(f, "%s\n", fresh[i]);
+            }
+        }
+        if (f != NULL) {
+            fclose(f);
+        }
+    }
+    return n;
 }
 
 /* Runs one slot statement (parameter $1 = the slot); a returned row means it
@@ -814,6 +897,69 @@ static void slots_drop_stale_local(struct pg_inst *pg)
     slots_record_write(pg, rec, 0);
 }
 
+/* application_name is chosen by whoever connects with replication rights (a
+ * Barman receiver, pg_receivewal): only a name of a cluster node other than
+ * this one, held by a single walsender, is a standby of ours.  *dup tells a
+ * node name used twice: neither can be told from the other. */
+static bool standby_trusted(struct pg_inst *pg, PGresult *res, int row,
+                            char nodes[][128], int nn, bool *dup)
+{
+    const char *name = PQgetvalue(res, row, 0);
+
+    *dup = false;
+    if (strcmp(name, pg->ctx->node) == 0 || nn < 0
+        || !name_in(nodes, (size_t) nn, name)) {
+        return false;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        *dup = *dup || (i != row && strcmp(PQgetvalue(res, i, 0), name) == 0);
+    }
+    return true;
+}
+
+/* Which rows of pg_stat_replication are standbys of ours (see above);
+ * trusted[row] set, unknown names logged once. */
+static void standbys_trust(struct pg_inst *pg, PGresult *res, bool *trusted,
+                           bool *dup)
+{
+    char nodes[SLOTS_MAX][128];
+    char ignored[PATH_MAX] = "";
+    char twice[PATH_MAX] = "";
+    int nn;
+
+    nn = cluster_nodes_cached(pg, nodes, SLOTS_MAX, NULL);
+    for (int i = 0; i < PQntuples(res) && nn >= 0; i++) {
+        if (!name_in(nodes, (size_t) nn, PQgetvalue(res, i, 0))
+            && strcmp(PQgetvalue(res, i, 0), pg->ctx->node) != 0) {
+            /* a node that joined since: ask the cluster again (bounded) */
+            nn = cluster_nodes_cached(pg, nodes, SLOTS_MAX, PQgetvalue(res, i, 0));
+            break;
+        }
+    }
+    if (nn < 0) {
+        ra_log_repeat(NULL, LOG_WARNING, "the cluster's nodes are unknown "
+                      "(crm_node -l): no standby is scored");
+    }
+    /* A receiver that stays (a backup tool) is logged once, not at every
+     * monitor. */
+    const char *ign = ra_state_path(pg->ctx, "walsender-ignored", ignored,
+                                    sizeof(ignored)) == 0 ? ignored : NULL;
+    const char *two = ra_state_path(pg->ctx, "walsender-twice", twice,
+                                    sizeof(twice)) == 0 ? twice : NULL;
+
+    for (int i = 0; i < PQntuples(res); i++) {
+        trusted[i] = standby_trusted(pg, res, i, nodes, nn, &dup[i]);
+        if (!trusted[i] && nn >= 0
+            && strcmp(PQgetvalue(res, i, 0), pg->ctx->node) != 0) {
+            ra_log_repeat(ign, LOG_INFO, "walsender of '%s' ignored: not a "
+                          "node of this cluster", PQgetvalue(res, i, 0));
+        } else if (dup[i]) {
+            ra_log_repeat(two, LOG_WARNING, "several walsenders named '%s': "
+                          "none is scored", PQgetvalue(res, i, 0));
+        }
+    }
+}
+
 /* Scores, sync state and lag of every standby, from pg_stat_replication.
  * Returns how many standbys stream. */
 static int primary_check_standbys(struct pg_inst *pg, PGconn *conn,
@@ -827,8 +973,12 @@ static int primary_check_standbys(struct pg_inst *pg, PGconn *conn,
     bool sync = strcmp(mode, "off") != 0;
     long long maxlag = ra_param_int(pg->ctx, "maxlag");
     char err[256];
-    char healthy[1024] = "";
-    char want[1100];
+    char *healthy = NULL;
+    size_t hlen = 0;
+    FILE *hf = NULL;
+    char *want = NULL;
+    bool *trusted = NULL;
+    bool *dup = NULL;
     PGresult *res;
     int streaming = 0;
     int rank = 0;
@@ -838,12 +988,21 @@ static int primary_check_standbys(struct pg_inst *pg, PGconn *conn,
         ra_log_err("cannot read pg_stat_replication: %s", err);
         return -1;
     }
+    trusted = calloc((size_t) PQntuples(res) + 1, sizeof(*trusted));
+    dup = calloc((size_t) PQntuples(res) + 1, sizeof(*dup));
+    hf = open_memstream(&healthy, &hlen);
+    if (trusted == NULL || dup == NULL || hf == NULL) {
+        ra_log_err("out of memory");
+        streaming = -1;
+        goto done;
+    }
+    standbys_trust(pg, res, trusted, dup);
     /* A standby that (re)connects: its node may have left and rejoined the
      * cluster meanwhile, which erased its score behind the attribute cache's
      * back.  Forget the cache so every value is written again once. */
     for (int i = 0; i < PQntuples(res); i++) {
         const char *n = PQgetvalue(res, i, 0);
-        bool seen = strcmp(n, pg->ctx->node) == 0;
+        bool seen = !trusted[i];
 
         for (size_t k = 0; k < nknown && !seen; k++) {
             seen = strcmp(known[k], n) == 0;
@@ -860,20 +1019,20 @@ static int primary_check_standbys(struct pg_inst *pg, PGconn *conn,
         char lag[24];
         bool seen = false;
 
+        if (!trusted[i]) {
+            continue;
+        }
         snprintf(r.name, sizeof(r.name), "%s", PQgetvalue(res, i, 0));
         snprintf(r.state, sizeof(r.state), "%s", PQgetvalue(res, i, 1));
         snprintf(r.sync, sizeof(r.sync), "%s", PQgetvalue(res, i, 2));
         r.lag = strtoll(PQgetvalue(res, i, 3), NULL, 10);
-        if (strcmp(r.name, pg->ctx->node) == 0) {
-            continue;
-        }
         for (size_t k = 0; k < nknown; k++) {
             seen = seen || strcmp(known[k], r.name) == 0;
         }
         if (!seen && nknown < MAXN) {
             snprintf(known[nknown++], 128, "%s", r.name);
         }
-        if (strcmp(r.state, "streaming") != 0) {
+        if (strcmp(r.state, "streaming") != 0 || dup[i]) {
             snprintf(score, sizeof(score), "%s", SCORE_NOT_READY);
         } else if (maxlag > 0 && r.lag > maxlag) {
             snprintf(score, sizeof(score), "%s", SCORE_NOT_READY);
@@ -881,12 +1040,7 @@ static int primary_check_standbys(struct pg_inst *pg, PGconn *conn,
                           r.name, r.lag, maxlag);
         } else {
             streaming++;
-            if (healthy[0] != '\0') {
-                strncat(healthy, ", ", sizeof(healthy) - strlen(healthy) - 1);
-            }
-            strncat(healthy, "\"", sizeof(healthy) - strlen(healthy) - 1);
-            strncat(healthy, r.name, sizeof(healthy) - strlen(healthy) - 1);
-            strncat(healthy, "\"", sizeof(healthy) - strlen(healthy) - 1);
+            fprintf(hf, "%s\"%s\"", streaming > 1 ? ", " : "", r.name);
             if (sync && strcmp(r.sync, "sync") != 0
                 && strcmp(r.sync, "quorum") != 0) {
                 /* Not known to hold every commit yet. */
@@ -911,7 +1065,8 @@ static int primary_check_standbys(struct pg_inst *pg, PGconn *conn,
         bool connected = false;
 
         for (int i = 0; i < PQntuples(res); i++) {
-            connected = connected || strcmp(PQgetvalue(res, i, 0), known[k]) == 0;
+            connected = connected || (trusted[i]
+                                      && strcmp(PQgetvalue(res, i, 0), known[k]) == 0);
         }
         if (!connected && !score_set_bounded(pg, known[k], SCORE_GONE)) {
             ra_log_notice("the score of %s cannot be set (node offline?): "
@@ -928,26 +1083,39 @@ static int primary_check_standbys(struct pg_inst *pg, PGconn *conn,
         kept++;
     }
     nknown = kept;
-    PQclear(res);
     if (nknown != nknown_before) {
         known_write(pg, known, nknown);
     }
     score_set(pg, NULL, SCORE_PRIMARY);
 
     /* Scores are lowered above before a standby leaves the sync set here. */
+    if (fclose(hf) != 0) {
+        hf = NULL;
+        ra_log_err("out of memory");
+        streaming = -1;
+        goto done;
+    }
+    hf = NULL;
     if (strcmp(mode, "on") == 0) {
-        if (healthy[0] != '\0') {
-            snprintf(want, sizeof(want), "ANY 1 (%s)", healthy);
-        } else {
-            want[0] = '\0';
+        if (healthy[0] != '\0' && asprintf(&want, "ANY 1 (%s)", healthy) < 0) {
+            want = NULL;
         }
-        ssn_apply(pg, conn, st->ssn, want);
+        ssn_apply(pg, conn, st->ssn, want != NULL ? want : "");
     } else if (strcmp(mode, "strict") == 0) {
         ssn_apply(pg, conn, st->ssn, "ANY 1 (*)");
     }
     if (slots_on(pg)) {
         slots_monitor(pg, conn, known, nknown);
     }
+done:
+    if (hf != NULL) {
+        fclose(hf);
+    }
+    free(healthy);
+    free(want);
+    free(trusted);
+    free(dup);
+    PQclear(res);
     return streaming;
 }
 
@@ -1149,28 +1317,29 @@ static bool last_primary_marked(const struct pg_inst *pg)
     char path[PATH_MAX];
 
     last_primary_path(pg, path, sizeof(path));
-    return access(path, F_OK) == 0;
+    return ra_file_exists(path);
 }
 
+/* The folder is the system user's: the mark is a new root file put in place
+ * (a link planted at its name is replaced, never followed). */
 static void last_primary_mark(const struct pg_inst *pg, bool on)
 {
     char path[PATH_MAX];
-    FILE *f;
+    char line[300];
+    int rc;
 
     last_primary_path(pg, path, sizeof(path));
     if (!on) {
-        if (unlink(path) == 0) {
+        if (ra_file_remove(path) == 0) {
             ra_log_info("no longer the last primary (%s removed)", path);
         }
         return;
     }
-    f = fopen(path, "we");
-    if (f == NULL) {
-        ra_log_warn("cannot write %s: %s", path, strerror(errno));
-        return;
+    snprintf(line, sizeof(line), "%s\n", pg->ctx->node);
+    rc = ra_file_replace(path, line, strlen(line), 0644, RA_FSAFE_KEEP, 0);
+    if (rc != 0) {
+        ra_log_warn("cannot write %s: %s", path, strerror(-rc));
     }
-    fprintf(f, "%s\n", pg->ctx->node);
-    fclose(f);
 }
 
 /* Monitor of a standby that does not stream although a primary answers: a
@@ -1229,7 +1398,7 @@ static int rejoin_check(struct pg_inst *pg, enum pg_state s,
 
         ra_log_notice("crashed ex-primary: crash recovery before rejoining");
         pgi_path(pg, "standby.signal", sig, sizeof(sig));
-        (void) unlink(sig);
+        (void) ra_file_remove(sig);
         if (pgi_crash_recovery(pg) != 0 || pgi_controldata(pg, cd) != 0) {
             ra_exit_reason("crash recovery of the ex-primary failed; see the "
                            "PostgreSQL log");
@@ -1449,18 +1618,6 @@ static int pgsql_stop(struct ra_ctx *ctx)
 
 /* ---- promote ----------------------------------------------------------- */
 
-/* "tli:lsnhex[:last-primary]" published in the pre-promote notification. */
-static int location_parse(const char *s, unsigned *tli, uint64_t *lsn, bool *last)
-{
-    char l[32];
-
-    if (s == NULL || sscanf(s, "%u:%31[^:]", tli, l) != 2) {
-        return -EINVAL;
-    }
-    *last = strstr(s, ":last-primary") != NULL;
-    return pgi_lsn_parse(l, lsn);
-}
-
 /* Compares the local location with the other candidates of the election.
  * Returns NULL or (malloc'd) the name of a node that is ahead. */
 static char *election_better(struct pg_inst *pg, const struct pg_status *st,
@@ -1489,7 +1646,7 @@ static char *election_better(struct pg_inst *pg, const struct pg_status *st,
         while ((loc = priv_get(pg, n, "lsn-location")) == NULL
                && ra_deadline_sleep_ms(&wait, 100)) {
         }
-        if (location_parse(loc, &tli, &lsn, &last) != 0) {
+        if (pgi_location_parse(loc, &tli, &lsn, &last) != 0) {
             ra_log_warn("no location published by %s: left out of the election",
                         n);
             free(loc);
@@ -1752,7 +1909,7 @@ static bool demoted_peer(struct pg_inst *pg, char *out, size_t outlen)
             || env_list_has("OCF_RESKEY_CRM_meta_notify_stop_uname", n)) {
             continue;
         }
-        shut = priv_get(pg, n, "shutdown-lsn");
+        shut = strlen(n) < outlen ? priv_get(pg, n, "shutdown-lsn") : NULL;
         if (shut != NULL) {
             snprintf(out, outlen, "%s", n);
             found = true;
@@ -1763,18 +1920,51 @@ static bool demoted_peer(struct pg_inst *pg, char *out, size_t outlen)
     return found;
 }
 
-static int notify_pre_promote(struct pg_inst *pg)
+/* The target of the promotion records the election's candidates: active +
+ * starting - stopping (a list of any length). */
+static void election_nodes_record(struct pg_inst *pg)
 {
-    char target[256];
-    char old[256];
+    char *nodes = pgi_candidates(
+        getenv("OCF_RESKEY_CRM_meta_notify_active_uname"),
+        getenv("OCF_RESKEY_CRM_meta_notify_start_uname"),
+        getenv("OCF_RESKEY_CRM_meta_notify_stop_uname"), pg->ctx->node);
+
+    if (nodes == NULL) {
+        ra_log_err("out of memory: election candidates not recorded");
+        return;
+    }
+    (void) priv_set(pg, NULL, "election-nodes", nodes[0] != '\0' ? nodes : "-");
+    free(nodes);
+}
+
+/* Publishes this standby's location for the election. */
+static void location_publish(struct pg_inst *pg)
+{
     char loc[64];
     char lsn[32];
     struct pg_status st;
     struct pg_control cd;
+
+    /* A restartpoint brings the control file to the replayed timeline. */
+    checkpoint(pg);
+    (void) instance_state(pg, &st, &cd, NULL);
+    pgi_lsn_format(st.lsn, lsn, sizeof(lsn));
+    snprintf(loc, sizeof(loc), "%u:%s%s", st.tli, lsn,
+             last_primary_marked(pg) ? ":last-primary" : "");
+    ra_log_info("election: this node is at %s", loc);
+    (void) priv_set(pg, NULL, "lsn-location", loc);
+}
+
+static int notify_pre_promote(struct pg_inst *pg)
+{
+    char *target = env_list_first("OCF_RESKEY_CRM_meta_notify_promote_uname");
+    char *old = NULL;
+    char peer[256];
+    struct pg_status st;
+    struct pg_control cd;
     bool me;
 
-    if (env_list_first("OCF_RESKEY_CRM_meta_notify_promote_uname", target,
-                       sizeof(target)) == NULL) {
+    if (target == NULL) {
         return OCF_SUCCESS;
     }
     me = strcmp(target, pg->ctx->node) == 0;
@@ -1785,53 +1975,28 @@ static int notify_pre_promote(struct pg_inst *pg)
         if (me) {
             (void) priv_set(pg, NULL, "recover", "1");
         }
+        free(target);
         return OCF_SUCCESS;
     }
-    if (me && env_list_first("OCF_RESKEY_CRM_meta_notify_demote_uname", old,
-                             sizeof(old)) != NULL
+    free(target);
+    old = me ? env_list_first("OCF_RESKEY_CRM_meta_notify_demote_uname") : NULL;
+    if (old != NULL
         && !env_list_has("OCF_RESKEY_CRM_meta_notify_stop_uname", old)) {
         switchover_check(pg, old);
-    } else if (me && demoted_peer(pg, old, sizeof(old))) {
+    } else if (me && demoted_peer(pg, peer, sizeof(peer))) {
         /* The demote ran in an earlier transition (aborted by an attribute
          * change before the promote): the old primary's published shutdown
          * checkpoint still tells a switchover. */
-        switchover_check(pg, old);
+        switchover_check(pg, peer);
     }
+    free(old);
     if (instance_state(pg, &st, &cd, NULL) != PG_STANDBY) {
         ra_log_warn("not a running standby: no location published");
         return OCF_SUCCESS;
     }
-    /* A restartpoint brings the control file to the replayed timeline. */
-    checkpoint(pg);
-    (void) instance_state(pg, &st, &cd, NULL);
-    pgi_lsn_format(st.lsn, lsn, sizeof(lsn));
-    snprintf(loc, sizeof(loc), "%u:%s%s", st.tli, lsn,
-             last_primary_marked(pg) ? ":last-primary" : "");
-    ra_log_info("election: this node is at %s", loc);
-    (void) priv_set(pg, NULL, "lsn-location", loc);
+    location_publish(pg);
     if (me) {
-        /* The candidates: active + starting - stopping. */
-        char nodes[2048] = "";
-        const char *lists[] = { "OCF_RESKEY_CRM_meta_notify_active_uname",
-                                "OCF_RESKEY_CRM_meta_notify_start_uname", NULL };
-
-        for (size_t i = 0; lists[i] != NULL; i++) {
-            char *dup = getenv(lists[i]) != NULL ? strdup(getenv(lists[i])) : NULL;
-            char *save = NULL;
-
-            for (char *n = dup != NULL ? strtok_r(dup, " ", &save) : NULL;
-                 n != NULL; n = strtok_r(NULL, " ", &save)) {
-                if (env_list_has("OCF_RESKEY_CRM_meta_notify_stop_uname", n)
-                    || strcmp(n, pg->ctx->node) == 0) {
-                    continue;
-                }
-                strncat(nodes, n, sizeof(nodes) - strlen(nodes) - 2);
-                strcat(nodes, " ");
-            }
-            free(dup);
-        }
-        (void) priv_set(pg, NULL, "election-nodes",
-                        nodes[0] != '\0' ? nodes : "-");
+        election_nodes_record(pg);
     }
     return OCF_SUCCESS;
 }
@@ -1963,12 +2128,14 @@ static int check_binaries(struct pg_inst *pg)
 static int check_version(struct pg_inst *pg)
 {
     const char *argv[] = { pg->postgres, "-V", NULL };
-    struct ra_run_opts opts = { .deadline = &pg->ctx->deadline, .env = NULL };
+    struct ra_run_opts opts = { .deadline = &pg->ctx->deadline, .env = NULL,
+                                .user = pg->user };
     struct ra_run_result res;
     char path[PATH_MAX];
-    char data_ver[16] = "";
+    char *data_ver = NULL;
+    size_t len = 0;
     int bin_major = 0;
-    FILE *f;
+    int data_major;
     const char *p;
 
     if (ra_run(argv, &opts, &res) != 0) {
@@ -1984,18 +2151,16 @@ static int check_version(struct pg_inst *pg)
         return OCF_ERR_INSTALLED;
     }
     pgi_path(pg, "PG_VERSION", path, sizeof(path));
-    f = fopen(path, "re");
-    if (f == NULL || fgets(data_ver, sizeof(data_ver), f) == NULL) {
-        if (f != NULL) {
-            fclose(f);
-        }
-        ra_exit_reason("%s is missing: not a PostgreSQL data directory", path);
+    if (ra_file_slurp(path, pg->uid, 64, &data_ver, &len) != 0) {
+        ra_exit_reason("%s is missing or not a regular file: not a PostgreSQL "
+                       "data directory", path);
         return OCF_ERR_INSTALLED;
     }
-    fclose(f);
-    if (atoi(data_ver) != bin_major) {
+    data_major = atoi(data_ver);
+    free(data_ver);
+    if (data_major != bin_major) {
         ra_exit_reason("data directory is version %d but %s is version %d",
-                       atoi(data_ver), pg->postgres, bin_major);
+                       data_major, pg->postgres, bin_major);
         return OCF_ERR_INSTALLED;
     }
     return OCF_SUCCESS;
@@ -2091,8 +2256,12 @@ static int check_settings(struct pg_inst *pg)
     v = pgi_setting(pg, "primary_conninfo");
     snprintf(want, sizeof(want), "application_name=%s", pg->ctx->node);
     if (v == NULL || !conninfo_has_appname(v, pg->ctx->node)) {
+        char shown[512];
+
+        /* Its password never shown. */
         ra_exit_reason("primary_conninfo must contain %s (is '%s')", want,
-                       v != NULL ? v : "?");
+                       v != NULL ? ra_redact_conninfo(v, shown, sizeof(shown))
+                                 : "?");
         rc = OCF_ERR_ARGS;
     }
     free(v);

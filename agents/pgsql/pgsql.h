@@ -38,6 +38,13 @@ struct pg_control {
     char wal_level[24];
 };
 
+/* What postmaster.pid says (lines 1, 4 and 5). */
+struct pg_pidfile {
+    pid_t pid;
+    char port[16];
+    char sockdir[PATH_MAX];
+};
+
 /* What the primary says about its timelines (replication protocol). */
 struct pg_primary_view {
     unsigned tli;
@@ -99,8 +106,31 @@ bool pgi_diverged(const struct pg_primary_view *v, unsigned tli, uint64_t lsn,
 /* Runs pg_rewind against conninfo (keeps the local postgresql.auto.conf). */
 int pgi_rewind(struct pg_inst *pg, const char *conninfo);
 
+/* ---- parsers of outside text (parse.c: pure, unit-tested, fuzzable) ---- */
+
 /* "X/Y" <-> 64-bit LSN. */
 int pgi_lsn_parse(const char *s, uint64_t *lsn);
 void pgi_lsn_format(uint64_t lsn, char *buf, size_t len);
+
+/* pg_controldata's output (LC_ALL=C).  Returns 0 or -EPROTO (a field missing,
+ * malformed or too long). */
+int pgi_controldata_parse(const char *out, struct pg_control *cd);
+
+/* postmaster.pid's content.  Returns 0 or -EINVAL (no pid above 1 on line 1);
+ * a port or socket folder too long is left empty. */
+int pgi_pidfile_parse(const char *buf, struct pg_pidfile *pf);
+
+/* "tli:X/Y[:last-primary]" published in the pre-promote notification.
+ * Returns 0 or -EINVAL. */
+int pgi_location_parse(const char *s, unsigned *tli, uint64_t *lsn, bool *last);
+
+/* Is word in a blank-separated list (a notification's node list; NULL: no)? */
+bool pgi_list_has(const char *list, const char *word);
+
+/* The election's candidates: the nodes of active and start that are not in
+ * stop and not self, each followed by a space ("" when none), any length.
+ * Returns a malloc'd string or NULL (out of memory). */
+char *pgi_candidates(const char *active, const char *start, const char *stop,
+                     const char *self);
 
 #endif

@@ -1,0 +1,231 @@
+/* test_pgsql_parse.c: unit tests of agents/pgsql/parse.c (the pgsql agent's
+ * parsers of outside text).  Licence: GPL-2.0-or-later. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pgsql.h"
+
+static const char controldata[] =
+    "pg_control version number:            1300\n"
+    "Database cluster state:               in archive recovery\n"
+    "Latest checkpoint location:           0/3000060\n"
+    "Latest checkpoint's REDO location:    0/3000028\n"
+    "Latest checkpoint's TimeLineID:       4\n"
+    "Minimum recovery ending location:     1/A0\n"
+    "Min recovery ending loc's timeline:   5\n"
+    "wal_level setting:                    replica\n";
+
+static void lsn_parse_reads_both_halves(void **state)
+{
+    uint64_t lsn = 0;
+    char buf[32];
+    (void) state;
+
+    assert_int_equal(pgi_lsn_parse("1A/2B", &lsn), 0);
+    assert_true(lsn == ((uint64_t) 0x1A << 32 | 0x2B));
+    pgi_lsn_format(lsn, buf, sizeof(buf));
+    assert_string_equal(buf, "1A/2B");
+}
+
+static void lsn_parse_refuses_what_is_no_lsn(void **state)
+{
+    uint64_t lsn = 0;
+    (void) state;
+
+    assert_int_not_equal(pgi_lsn_parse(NULL, &lsn), 0);
+    assert_int_not_equal(pgi_lsn_parse("", &lsn), 0);
+    assert_int_not_equal(pgi_lsn_parse("12345", &lsn), 0);
+    assert_int_not_equal(pgi_lsn_parse("/", &lsn), 0);
+}
+
+static void controldata_parse_reads_every_field(void **state)
+{
+    struct pg_control cd;
+    (void) state;
+
+    assert_int_equal(pgi_controldata_parse(controldata, &cd), 0);
+    assert_string_equal(cd.state, "in archive recovery");
+    assert_true(cd.ckpt == 0x3000060);
+    assert_true(cd.redo == 0x3000028);
+    assert_int_equal(cd.tli, 4);
+    assert_true(cd.minrec == ((uint64_t) 1 << 32 | 0xA0));
+    assert_int_equal(cd.minrec_tli, 5);
+    assert_string_equal(cd.wal_level, "replica");
+}
+
+static void controldata_parse_refuses_a_missing_field(void **state)
+{
+    struct pg_control cd;
+    char *cut = strdup(controldata);
+    (void) state;
+
+    assert_non_null(cut);
+    *strstr(cut, "wal_level") = '\0';
+    assert_int_not_equal(pgi_controldata_parse(cut, &cd), 0);
+    assert_int_not_equal(pgi_controldata_parse(NULL, &cd), 0);
+    assert_int_not_equal(pgi_controldata_parse("", &cd), 0);
+    free(cut);
+}
+
+static void controldata_parse_refuses_a_value_too_long_instead_of_cutting_it(void **state)
+{
+    struct pg_control cd;
+    char *out = NULL;
+    char longstate[200];
+    (void) state;
+
+    memset(longstate, 'x', sizeof(longstate) - 1);
+    longstate[sizeof(longstate) - 1] = '\0';
+    assert_true(asprintf(&out, "Database cluster state: %s\n%s", longstate,
+                         strchr(controldata, '\n') + 1) > 0);
+    assert_int_not_equal(pgi_controldata_parse(out, &cd), 0);
+    free(out);
+}
+
+static void controldata_parse_refuses_a_timeline_that_is_no_number(void **state)
+{
+    struct pg_control cd;
+    char *bad = strdup(controldata);
+    (void) state;
+
+    assert_non_null(bad);
+    memcpy(strstr(bad, "TimeLineID:       4") + 18, "x", 1);
+    assert_int_not_equal(pgi_controldata_parse(bad, &cd), 0);
+    free(bad);
+}
+
+static void pidfile_parse_reads_pid_port_and_socket_folder(void **state)
+{
+    struct pg_pidfile pf;
+    (void) state;
+
+    assert_int_equal(pgi_pidfile_parse("4242\n/var/lib/pg\n1700000000\n5432\n"
+                                       "/run/postgresql\n*\n", &pf), 0);
+    assert_int_equal(pf.pid, 4242);
+    assert_string_equal(pf.port, "5432");
+    assert_string_equal(pf.sockdir, "/run/postgresql");
+}
+
+static void pidfile_parse_refuses_what_names_no_pid(void **state)
+{
+    struct pg_pidfile pf;
+    (void) state;
+
+    assert_int_not_equal(pgi_pidfile_parse("", &pf), 0);
+    assert_int_not_equal(pgi_pidfile_parse("1\n", &pf), 0);
+    assert_int_not_equal(pgi_pidfile_parse("-5\n", &pf), 0);
+    assert_int_not_equal(pgi_pidfile_parse("99999999999999\n", &pf), 0);
+    assert_int_not_equal(pgi_pidfile_parse("12abc\n", &pf), 0);
+}
+
+static void location_parse_reads_the_last_primary_claim(void **state)
+{
+    unsigned tli = 0;
+    uint64_t lsn = 0;
+    bool last = false;
+    (void) state;
+
+    assert_int_equal(pgi_location_parse("3:0/5000:last-primary", &tli, &lsn,
+                                        &last), 0);
+    assert_int_equal(tli, 3);
+    assert_true(lsn == 0x5000);
+    assert_true(last);
+    assert_int_equal(pgi_location_parse("3:0/5000", &tli, &lsn, &last), 0);
+    assert_false(last);
+    assert_int_not_equal(pgi_location_parse("x:0/5000", &tli, &lsn, &last), 0);
+    assert_int_not_equal(pgi_location_parse(NULL, &tli, &lsn, &last), 0);
+}
+
+static void candidates_are_active_and_starting_nodes_but_stopping_ones_and_self(void **state)
+{
+    char *c = pgi_candidates("n1 n2  n3", "n4", "n3", "n1");
+    (void) state;
+
+    assert_non_null(c);
+    assert_string_equal(c, "n2 n4 ");
+    free(c);
+    c = pgi_candidates(NULL, NULL, NULL, "n1");
+    assert_non_null(c);
+    assert_string_equal(c, "");
+    free(c);
+}
+
+static void candidates_keep_every_node_of_a_list_of_any_length(void **state)
+{
+    size_t n = 2000;
+    size_t len = n * 12 + 1;
+    char *list = malloc(len);
+    char *c;
+    size_t words = 0;
+    (void) state;
+
+    assert_non_null(list);
+    list[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        snprintf(list + strlen(list), len - strlen(list), "node-%05zu ", i);
+    }
+    c = pgi_candidates(list, "", "", "node-00000");
+    assert_non_null(c);
+    for (char *p = c; *p != '\0'; p++) {
+        words += *p == ' ';
+    }
+    assert_int_equal(words, n - 1);
+    free(c);
+    free(list);
+}
+
+static void list_has_matches_whole_words_only(void **state)
+{
+    (void) state;
+
+    assert_true(pgi_list_has("node1 node2", "node2"));
+    assert_false(pgi_list_has("node1 node22", "node2"));
+    assert_false(pgi_list_has(NULL, "node2"));
+    assert_false(pgi_list_has("node1", ""));
+}
+
+static void diverged_compares_with_the_primarys_history(void **state)
+{
+    struct pg_primary_view v = { .tli = 3, .flush = 0x9000,
+                                 .history = (char *) "1\t0/3000\tno recovery target\n"
+                                            "2\t0/6000\tno recovery target\n" };
+    char why[256];
+    (void) state;
+
+    assert_false(pgi_diverged(&v, 3, 0x8000, why, sizeof(why)));
+    assert_true(pgi_diverged(&v, 3, 0xA000, why, sizeof(why)));
+    assert_false(pgi_diverged(&v, 2, 0x6000, why, sizeof(why)));
+    assert_true(pgi_diverged(&v, 2, 0x6001, why, sizeof(why)));
+    assert_true(pgi_diverged(&v, 4, 0x1000, why, sizeof(why)));
+    assert_true(pgi_diverged(&v, 7, 0x1000, why, sizeof(why)));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(lsn_parse_reads_both_halves),
+        cmocka_unit_test(lsn_parse_refuses_what_is_no_lsn),
+        cmocka_unit_test(controldata_parse_reads_every_field),
+        cmocka_unit_test(controldata_parse_refuses_a_missing_field),
+        cmocka_unit_test(controldata_parse_refuses_a_value_too_long_instead_of_cutting_it),
+        cmocka_unit_test(controldata_parse_refuses_a_timeline_that_is_no_number),
+        cmocka_unit_test(pidfile_parse_reads_pid_port_and_socket_folder),
+        cmocka_unit_test(pidfile_parse_refuses_what_names_no_pid),
+        cmocka_unit_test(location_parse_reads_the_last_primary_claim),
+        cmocka_unit_test(candidates_are_active_and_starting_nodes_but_stopping_ones_and_self),
+        cmocka_unit_test(candidates_keep_every_node_of_a_list_of_any_length),
+        cmocka_unit_test(list_has_matches_whole_words_only),
+        cmocka_unit_test(diverged_compares_with_the_primarys_history),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
