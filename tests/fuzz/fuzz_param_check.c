@@ -67,6 +67,20 @@ static void accepted_check(const struct ra_param_def *def, const char *v)
     switch (def->type) {
     case RA_PARAM_STRING:
         break;
+    case RA_PARAM_PATH:
+        FUZZ_ASSERT(v[0] == '/', "%s=\"%s\" is not absolute", def->name, v);
+        for (const char *c = v; *c != '\0'; c++) {
+            FUZZ_ASSERT((unsigned char) *c >= 0x20 && *c != 0x7f,
+                        "%s: a control character accepted", def->name);
+        }
+        break;
+    case RA_PARAM_NAME:
+        FUZZ_ASSERT(v[0] != '-', "%s=\"%s\" looks like an option", def->name, v);
+        for (const char *c = v; *c != '\0'; c++) {
+            FUZZ_ASSERT((unsigned char) *c > 0x20 && *c != 0x7f,
+                        "%s: a blank or control character accepted", def->name);
+        }
+        break;
     case RA_PARAM_BOOLEAN:
         FUZZ_ASSERT(ra_parse_bool(v, &b) == 0, "%s=\"%s\"", def->name, v);
         break;
