@@ -21,6 +21,7 @@
 #include "proc.h"
 #include "attr.h"
 #include "cs_state.h"
+#include "cs_rules.h"
 
 extern const char confsync_metadata[];
 extern const struct ra_param_def confsync_params[];
@@ -99,19 +100,17 @@ static bool is_under(const char *path, const char *dir)
 static bool find_in_path(const char *name, char *out, size_t len)
 {
     const char *path = getenv("PATH");
-    char copy[4096];
+    char *copy = strdup(path != NULL && path[0] != '\0' ? path : "/usr/bin:/bin");
     char *save = NULL;
+    bool found = false;
 
-    snprintf(copy, sizeof(copy), "%s",
-             path != NULL && path[0] != '\0' ? path : "/usr/bin:/bin");
-    for (char *d = strtok_r(copy, ":", &save); d != NULL;
-         d = strtok_r(NULL, ":", &save)) {
-        if ((size_t) snprintf(out, len, "%s/%s", d, name) < len
-            && access(out, X_OK) == 0) {
-            return true;
-        }
+    for (char *d = copy != NULL ? strtok_r(copy, ":", &save) : NULL;
+         d != NULL && !found; d = strtok_r(NULL, ":", &save)) {
+        found = (size_t) snprintf(out, len, "%s/%s", d, name) < len
+            && access(out, X_OK) == 0;
     }
-    return false;
+    free(copy);
+    return found;
 }
 
 /* The watcher: beside this binary (build tree), else in LIBEXECDIR. */
@@ -147,24 +146,40 @@ static int peers_check(char **peers)
     size_t n = 0;
 
     for (char **p = peers; *p != NULL; p++, n++) {
-        const char *eq = strchr(*p, '=');
-        char node[256];
+        struct cs_peer_spec spec;
+        const char *why = NULL;
 
-        if (eq == NULL || eq == *p || eq[1] == '\0'
-            || (size_t) (eq - *p) >= sizeof(node)) {
-            return bad_param("peers", "expected node=address pairs");
-        }
-        snprintf(node, sizeof(node), "%.*s", (int) (eq - *p), *p);
-        if (!chars_ok(node, "._-") || !chars_ok(eq + 1, ".:-_")
-            || eq[1] == '-' || strlen(eq + 1) > 120) {
-            return bad_param("peers", "a node name or address holds a "
-                             "character other than letters, digits and \".:-_\"");
+        if (cs_peer_parse(*p, &spec, &why) != 0) {
+            return bad_param("peers", why);
         }
     }
     if (n > MAX_PEERS) {
         return bad_param("peers", "more than 16 peers");
     }
     return OCF_SUCCESS;
+}
+
+/* Every exclude pattern must mean to rsync what it says (no filter-rule
+ * syntax such as "!", which would clear the rules). */
+static int excludes_check(char **excludes)
+{
+    struct cs_excludes ex;
+    const char *why = NULL;
+    const char *bad = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    while (excludes[n] != NULL) {
+        n++;
+    }
+    rc = cs_excludes_build(&ex, (const char *const *) excludes, n, &why, &bad);
+    cs_excludes_free(&ex);
+    if (rc == -EINVAL) {
+        ra_exit_reason("invalid parameter excludes: %s (pattern \"%.64s\")",
+                       why, bad);
+        return OCF_ERR_CONFIGURED;
+    }
+    return rc == 0 ? OCF_SUCCESS : bad_param("excludes", "out of memory");
 }
 
 static int file_check(const char *param, const char *path, bool secret)
@@ -252,12 +267,9 @@ static int cfg_load(struct ra_ctx *ctx, struct cs_cfg *cfg)
     if (cfg->excludes == NULL) {
         return bad_param("excludes", err != NULL ? err : "cannot split");
     }
-    for (char **x = cfg->excludes; *x != NULL; x++) {
-        for (const char *c = *x; *c != '\0'; c++) {
-            if (iscntrl((unsigned char) *c)) {
-                return bad_param("excludes", "control character in a pattern");
-            }
-        }
+    rc = excludes_check(cfg->excludes);
+    if (rc != OCF_SUCCESS) {
+        return rc;
     }
     cfg->peers = ra_words_split(cfg->peers_param, &err);
     if (cfg->peers == NULL) {
@@ -470,19 +482,29 @@ static char **peers_resolve(struct ra_ctx *ctx, const struct cs_cfg *cfg)
     return words;
 }
 
-#define WATCHER_ARGS (64 + 2 * MAX_PEERS + 256)
+/* The watcher's fixed options, counted with their values. */
+#define WATCHER_FIXED_ARGS 32
 
+static size_t words_count(char **words)
+{
+    size_t n = 0;
+
+    while (words != NULL && words[n] != NULL) {
+        n++;
+    }
+    return n;
+}
+
+/* argv is sized for everything (never truncated): see watcher_argv. */
 static void args_add(const char **argv, size_t *n, const char *arg)
 {
-    if (*n < WATCHER_ARGS - 1) {
-        argv[(*n)++] = arg;
-    }
+    argv[(*n)++] = arg;
 }
 
 static int watcher_launch(struct ra_ctx *ctx, const struct cs_cfg *cfg,
                           const struct cs_paths *p, bool source)
 {
-    const char *argv[WATCHER_ARGS];
+    const char **argv = NULL;
     char **peers = NULL;
     size_t n = 0;
     struct ra_daemon_opts opts = { .log_file = p->log, .pid_file = p->pid };
@@ -498,6 +520,13 @@ static int watcher_launch(struct ra_ctx *ctx, const struct cs_cfg *cfg,
             return OCF_ERR_GENERIC;
         }
     }
+    argv = calloc(WATCHER_FIXED_ARGS + 2 * words_count(cfg->excludes)
+                  + 2 * words_count(peers) + 1, sizeof(*argv));
+    if (argv == NULL) {
+        ra_words_free(peers);
+        ra_exit_reason("cannot start the watcher: out of memory");
+        return OCF_ERR_GENERIC;
+    }
     args_add(argv, &n, cfg->watcher);
     args_add(argv, &n, "--role"); args_add(argv, &n, source ? "source" : "receiver");
     args_add(argv, &n, "--state"); args_add(argv, &n, p->state);
@@ -512,7 +541,7 @@ static int watcher_launch(struct ra_ctx *ctx, const struct cs_cfg *cfg,
     args_add(argv, &n, "--rsyncd-port"); args_add(argv, &n, cfg->rsyncd_port);
     args_add(argv, &n, "--secrets-file"); args_add(argv, &n, cfg->secrets_file);
     args_add(argv, &n, "--delay"); args_add(argv, &n, cfg->delay);
-    for (char **x = cfg->excludes; *x != NULL && n < 180; x++) {
+    for (char **x = cfg->excludes; *x != NULL; x++) {
         args_add(argv, &n, "--exclude"); args_add(argv, &n, *x);
     }
     for (char **q = peers; q != NULL && *q != NULL; q++) {
@@ -525,12 +554,12 @@ static int watcher_launch(struct ra_ctx *ctx, const struct cs_cfg *cfg,
     argv[n] = NULL;
     unlink(p->state);
     rc = ra_daemon_start(argv, &opts, &pid);
+    free(argv);
+    ra_words_free(peers);
     if (rc != 0) {
         ra_exit_reason("cannot start %s: %s", cfg->watcher, strerror(-rc));
-        ra_words_free(peers);
         return OCF_ERR_GENERIC;
     }
-    ra_words_free(peers);
     /* Started when it wrote its first state (watches in place). */
     ra_deadline_init(&d, ra_deadline_cap_ms(&ctx->deadline, 20000));
     for (;;) {
