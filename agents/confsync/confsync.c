@@ -22,6 +22,7 @@
 #include "attr.h"
 #include "cs_state.h"
 #include "cs_rules.h"
+#include "fsafe.h"
 
 extern const char confsync_metadata[];
 extern const struct ra_param_def confsync_params[];
@@ -185,10 +186,31 @@ static int excludes_check(char **excludes)
 static int file_check(const char *param, const char *path, bool secret)
 {
     struct stat sb;
+    int fd = -1;
 
     if (!path_ok(path)) {
         return bad_param(param, "not an absolute path of letters, digits "
                          "and \"._-+@/\"");
+    }
+    if (secret) {
+        /* root's regular file, reached without another user's link */
+        fd = ra_file_open_read(path, 0);
+        if (fd == -EPERM || (fd >= 0 && fstat(fd, &sb) == 0 && sb.st_uid != 0)) {
+            ra_exit_reason("%s %s must be owned by root", param, path);
+            if (fd >= 0) {
+                close(fd);
+            }
+            return OCF_ERR_ARGS;
+        }
+        if (fd < 0 && fd != -ENOENT) {
+            ra_exit_reason("%s %s is not a regular file of root's (%s)", param,
+                           path, fd == -ELOOP ? "a link not owned by root"
+                           : strerror(-fd));
+            return OCF_ERR_ARGS;
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
     }
     if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         ra_exit_reason("%s %s is not a readable file on this node", param, path);
@@ -282,6 +304,11 @@ static int cfg_load(struct ra_ctx *ctx, struct cs_cfg *cfg)
     if (cfg->rsyncd) {
         if (cfg->secrets_file[0] == '\0') {
             return bad_param("secrets_file", "required with transport=rsyncd");
+        }
+        if (cfg->peers[0] == NULL) {
+            return bad_param("peers", "required with transport=rsyncd (the "
+                             "daemon listens on this node's address and "
+                             "accepts the peers' addresses only)");
         }
         rc = file_check("secrets_file", cfg->secrets_file, true);
     } else {
@@ -622,61 +649,139 @@ static void watcher_stop(struct ra_ctx *ctx, const struct cs_cfg *cfg,
 
 /* --- the rsync daemon (transport=rsyncd) ------------------------------------------ */
 
-static int rsyncd_conf_write(const struct cs_cfg *cfg, const struct cs_paths *p)
+/* The daemon's user from the secrets file (root's, checked).  0 or -errno
+ * (-EINVAL: no "user:password" line, or a user name over 63 characters). */
+static int secrets_user(const char *file, char *user, size_t len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    char *save = NULL;
+    int rc = ra_file_slurp(file, 0, 65536, &buf, &n);
+
+    if (rc != 0) {
+        return rc;
+    }
+    rc = -EINVAL;
+    for (char *line = strtok_r(buf, "\r\n", &save); line != NULL;
+         line = strtok_r(NULL, "\r\n", &save)) {
+        size_t ulen = strcspn(line, ":");
+
+        if (line[0] != '#' && line[ulen] == ':') {
+            line[ulen] = '\0';
+            if (ulen > 0 && ulen < len && chars_ok(line, "._-@")) {
+                snprintf(user, len, "%.*s", (int) ulen, line);
+                rc = 0;
+            }
+            break;
+        }
+    }
+    explicit_bzero(buf, n);
+    free(buf);
+    return rc;
+}
+
+/* This node's address in peers (the daemon listens there only). */
+static bool own_address(const struct ra_ctx *ctx, const struct cs_cfg *cfg,
+                        struct cs_peer_spec *own)
+{
+    const char *why = NULL;
+
+    for (char **q = cfg->peers; *q != NULL; q++) {
+        if (cs_peer_parse(*q, own, &why) == 0
+            && strcmp(own->node, ctx->node) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* One module of the daemon: write-only for the pushes, read-only for the
+ * sentinel the mass-delete guard fetches; both chrooted, as the folder's
+ * owner, for the peers' addresses only. */
+static void rsyncd_module(FILE *f, const struct cs_cfg *cfg, const char *name,
+                          const char *path, const struct stat *owner,
+                          const char *user, bool push)
+{
+    fprintf(f, "[%s]\n    path = %s\n    use chroot = yes\n"
+            "    uid = %ld\n    gid = %ld\n    list = no\n"
+            "    auth users = %s\n    secrets file = %s\n"
+            "    strict modes = yes\n"
+            "    refuse options = devices specials copy-devices "
+            "write-devices fake-super\n",
+            name, path, (long) owner->st_uid, (long) owner->st_gid, user,
+            cfg->secrets_file);
+    if (push) {
+        fprintf(f, "    read only = no\n    write only = yes\n"
+                "    incoming chmod = Fug-s\n");
+    } else {
+        fprintf(f, "    read only = yes\n    filter = + /%s - *\n",
+                CS_SENTINEL);
+    }
+    fprintf(f, "    hosts deny = *\n    hosts allow =");
+    for (char **q = cfg->peers; *q != NULL; q++) {
+        struct cs_peer_spec spec;
+        const char *why = NULL;
+
+        if (cs_peer_parse(*q, &spec, &why) == 0) {
+            fprintf(f, " %s", spec.host);
+        }
+    }
+    fprintf(f, "\n");
+}
+
+static int rsyncd_conf_write(struct ra_ctx *ctx, const struct cs_cfg *cfg,
+                             const struct cs_paths *p)
 {
     const char *slash = strrchr(cfg->dir, '/');
     const char *qname = strrchr(cfg->quarantine, '/') + 1;
-    char user[64] = "confsync";
-    char tmp[PATH_MAX + 8];
-    FILE *s = fopen(cfg->secrets_file, "re");
+    char user[64];
+    char parent[PATH_MAX];
+    struct cs_peer_spec own;
+    struct stat owner;
+    char *text = NULL;
+    size_t len = 0;
     FILE *f = NULL;
+    int rc = secrets_user(cfg->secrets_file, user, sizeof(user));
 
-    if (s != NULL) {
-        char line[256];
-
-        while (fgets(line, sizeof(line), s) != NULL) {
-            char *colon = strchr(line, ':');
-
-            if (line[0] != '#' && colon != NULL) {
-                snprintf(user, sizeof(user), "%.*s", (int) (colon - line), line);
-                break;
-            }
-        }
-        fclose(s);
+    if (rc != 0) {
+        ra_exit_reason("secrets_file %s: %s", cfg->secrets_file, rc == -EINVAL
+                       ? "no \"user:password\" line with a plain user name"
+                       : strerror(-rc));
+        return rc;
     }
-    snprintf(tmp, sizeof(tmp), "%s.tmp", p->rsyncd_conf);
-    f = fopen(tmp, "we");
+    if (!own_address(ctx, cfg, &own)) {
+        ra_exit_reason("peers does not list this node (%s): the rsync daemon "
+                       "listens on this node's address only", ctx->node);
+        return -EINVAL;
+    }
+    if (lstat(cfg->dir, &owner) != 0 || !S_ISDIR(owner.st_mode)) {
+        ra_exit_reason("%s is not a folder", cfg->dir);
+        return -ENOTDIR;
+    }
+    snprintf(parent, sizeof(parent), "%.*s", (int) (slash - cfg->dir), cfg->dir);
+    f = open_memstream(&text, &len);
     if (f == NULL) {
-        return -errno;
+        return -ENOMEM;
     }
     fprintf(f, "# Generated by ocf:ctfreak:confsync: do not edit.\n"
-            "use chroot = no\nmax connections = 8\n"
-            "syslog facility = daemon\nsyslog tag = confsync-rsyncd\n"
-            "[confsync]\n    path = %.*s\n    read only = no\n    list = no\n"
-            "    uid = root\n    gid = root\n    auth users = %s\n"
-            "    secrets file = %s\n    strict modes = yes\n"
-            "    filter = + /%s + /%s/** + /%s + /%s/** - *\n"
-            "    hosts deny = *\n    hosts allow =",
-            (int) (slash - cfg->dir), cfg->dir, user,
-            cfg->secrets_file, slash + 1, slash + 1, qname, qname);
-    for (char **q = cfg->peers; *q != NULL; q++) {
-        const char *addr = strchr(*q, '=') + 1;
-        size_t len = strcspn(addr, ":");
-
-        if (strchr(addr + len + (addr[len] ? 1 : 0), ':') != NULL) {
-            len = strlen(addr);     /* IPv6 */
-        }
-        fprintf(f, " %.*s", (int) len, addr);
+            "address = %s\nmax connections = 8\n"
+            "syslog facility = daemon\nsyslog tag = confsync-rsyncd\n",
+            own.host);
+    rsyncd_module(f, cfg, "confsync", parent, &owner, user, true);
+    fprintf(f, "    filter = + /%s + /%s/** + /%s + /%s/** - *\n",
+            slash + 1, slash + 1, qname, qname);
+    rsyncd_module(f, cfg, "confsync-id", cfg->dir, &owner, user, false);
+    if (fclose(f) != 0) {
+        free(text);
+        return -ENOMEM;
     }
-    if (cfg->peers[0] == NULL) {
-        fprintf(f, " *");           /* node names: authenticated by secret */
+    rc = ra_file_replace(p->rsyncd_conf, text, len, 0600, RA_FSAFE_KEEP,
+                         RA_FSAFE_KEEP);
+    free(text);
+    if (rc != 0) {
+        ra_exit_reason("cannot write %s: %s", p->rsyncd_conf, strerror(-rc));
     }
-    fprintf(f, "\n");
-    if (fclose(f) != 0 || rename(tmp, p->rsyncd_conf) != 0) {
-        unlink(tmp);
-        return -EIO;
-    }
-    return 0;
+    return rc;
 }
 
 static int rsyncd_start(struct ra_ctx *ctx, const struct cs_cfg *cfg,
@@ -695,10 +800,9 @@ static int rsyncd_start(struct ra_ctx *ctx, const struct cs_cfg *cfg,
     if (rsyncd_locate(cfg, p) > 0) {
         return OCF_SUCCESS;
     }
-    rc = rsyncd_conf_write(cfg, p);
+    rc = rsyncd_conf_write(ctx, cfg, p);
     if (rc != 0) {
-        ra_exit_reason("cannot write %s: %s", p->rsyncd_conf, strerror(-rc));
-        return OCF_ERR_GENERIC;
+        return rc == -EINVAL ? OCF_ERR_CONFIGURED : OCF_ERR_GENERIC;
     }
     snprintf(conf, sizeof(conf), "--config=%s", p->rsyncd_conf);
     snprintf(port, sizeof(port), "--port=%s", cfg->rsyncd_port);
@@ -841,6 +945,14 @@ static void attrs_publish(struct ra_ctx *ctx, long long lag_ms, long pending,
     }
 }
 
+/* Folders inotify has no watch left for (fs.inotify.max_user_watches). */
+static void unwatched_text(const struct cs_state *st, char *why, size_t len)
+{
+    snprintf(why, len, "%ld folder(s) not watched: inotify watch limit "
+             "reached (raise fs.inotify.max_user_watches); full resync every "
+             "10 s meanwhile", st->unwatched);
+}
+
 static int source_health(struct ra_ctx *ctx, const struct action_env *e,
                          const struct cs_state *st)
 {
@@ -852,6 +964,8 @@ static int source_health(struct ra_ctx *ctx, const struct action_env *e,
     attrs_publish(ctx, lag, pending, cs_state_last_ok_ms(st));
     if (st->npeers == 0) {
         snprintf(why, sizeof(why), "no peer to replicate to");
+    } else if (st->unwatched > 0) {
+        unwatched_text(st, why, sizeof(why));
     }
     for (size_t i = 0; i < st->npeers && why[0] == '\0'; i++) {
         const struct cs_peer_state *ps = &st->peers[i];
@@ -918,6 +1032,14 @@ static int monitor_env(struct ra_ctx *ctx, struct action_env *e)
     if (e->cfg.rsyncd && rsyncd_locate(&e->cfg, &e->paths) <= 0) {
         ra_exit_reason("the rsync daemon is not running");
         return OCF_ERR_GENERIC;
+    }
+    if (st.unwatched > 0) {
+        char why[256];
+
+        unwatched_text(&st, why, sizeof(why));
+        ra_log_repeat(e->paths.repeat, LOG_WARNING, "degraded: %s", why);
+        ra_exit_reason("%s", why);
+        return OCF_DEGRADED;
     }
     if (st.local_writes > 0) {
         ra_log_repeat(e->paths.repeat, LOG_WARNING, "degraded: %ld local "

@@ -50,6 +50,7 @@ enum push_mode {
 #define RSYNC_IO_TIMEOUT "--timeout=30"
 #define RESCAN_MS       10000   /* folders left unwatched: full resync period */
 #define SENTINEL_MAX    127     /* bytes of a sentinel file read, at most */
+#define FILTER_MAX      (16u << 20) /* bytes of batch rules; more: full sync */
 
 /* Job exit codes of the mass-delete guard (before rsync is executed). */
 #define JOB_REFUSED_NO_SENTINEL 120
@@ -747,9 +748,31 @@ static int rules_add(char ***rules, size_t *n, size_t *cap, ...)
     return 0;
 }
 
+/* Bytes of include rules filter_write would build for set: every path
+ * brings one rule per parent folder (a deep tree makes this quadratic). */
+static size_t filter_size(const struct pathset *set)
+{
+    size_t total = 0;
+
+    for (size_t i = 0; i < set->cap; i++) {
+        const char *k = set->keys[i];
+        size_t slashes = 0;
+
+        if (k == NULL) {
+            continue;
+        }
+        for (const char *c = k; *c != '\0'; c++) {
+            slashes += *c == '/';
+        }
+        total += (slashes + 2) * (strlen(k) + 8);
+    }
+    return total;
+}
+
 /* Writes the include rules of set (and their parent folders) then "- *".
  * prefix is the transfer root ("" or "/<name>").  Returns 0 or -errno;
- * -EINVAL when a path cannot be expressed (newline): use a full sync. */
+ * -EINVAL when a path cannot be expressed (newline), -E2BIG when the rules
+ * would pass FILTER_MAX: use a full sync. */
 static int filter_write(const char *file, const struct pathset *set,
                         const char *prefix)
 {
@@ -759,6 +782,9 @@ static int filter_write(const char *file, const struct pathset *set,
     FILE *f = NULL;
     int rc = 0;
 
+    if (filter_size(set) > FILTER_MAX) {
+        return -E2BIG;          /* a full sync costs less */
+    }
     if (prefix[0] != '\0') {
         rc = rules_add(&rules, &n, &cap, "+ ", prefix, "/", NULL);
     }
