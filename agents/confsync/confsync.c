@@ -224,6 +224,37 @@ static int file_check(const char *param, const char *path, bool secret)
     return OCF_SUCCESS;
 }
 
+/* The daemon's user from the secrets file (root's, checked).  0 or -errno
+ * (-EINVAL: no "user:password" line, or a user name over 63 characters). */
+static int secrets_user(const char *file, char *user, size_t len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    char *save = NULL;
+    int rc = ra_file_slurp(file, 0, 65536, &buf, &n);
+
+    if (rc != 0) {
+        return rc;
+    }
+    rc = -EINVAL;
+    for (char *line = strtok_r(buf, "\r\n", &save); line != NULL;
+         line = strtok_r(NULL, "\r\n", &save)) {
+        size_t ulen = strcspn(line, ":");
+
+        if (line[0] != '#' && line[ulen] == ':') {
+            line[ulen] = '\0';
+            if (ulen > 0 && ulen < len && chars_ok(line, "._-@")) {
+                snprintf(user, len, "%.*s", (int) ulen, line);
+                rc = 0;
+            }
+            break;
+        }
+    }
+    explicit_bzero(buf, n);
+    free(buf);
+    return rc;
+}
+
 static void cfg_free(struct cs_cfg *cfg)
 {
     ra_words_free(cfg->excludes);
@@ -235,6 +266,7 @@ static void cfg_free(struct cs_cfg *cfg)
 /* Checks every parameter; fills cfg (cfg_free it either way). */
 static int cfg_load(struct ra_ctx *ctx, struct cs_cfg *cfg)
 {
+    char user[64];
     const char *q = ra_param(ctx, "quarantine_dir");
     const char *err = NULL;
     int rc = OCF_SUCCESS;
@@ -311,6 +343,13 @@ static int cfg_load(struct ra_ctx *ctx, struct cs_cfg *cfg)
                              "accepts the peers' addresses only)");
         }
         rc = file_check("secrets_file", cfg->secrets_file, true);
+        if (rc == OCF_SUCCESS && secrets_user(cfg->secrets_file, user,
+                                              sizeof(user)) != 0) {
+            ra_exit_reason("secrets_file %s has no \"user:password\" line "
+                           "with a user name of letters, digits and \"._-@\" "
+                           "(at most 63)", cfg->secrets_file);
+            rc = OCF_ERR_CONFIGURED;
+        }
     } else {
         if (cfg->ssh_key[0] != '\0') {
             rc = file_check("ssh_key", cfg->ssh_key, true);
@@ -649,37 +688,6 @@ static void watcher_stop(struct ra_ctx *ctx, const struct cs_cfg *cfg,
 
 /* --- the rsync daemon (transport=rsyncd) ------------------------------------------ */
 
-/* The daemon's user from the secrets file (root's, checked).  0 or -errno
- * (-EINVAL: no "user:password" line, or a user name over 63 characters). */
-static int secrets_user(const char *file, char *user, size_t len)
-{
-    char *buf = NULL;
-    size_t n = 0;
-    char *save = NULL;
-    int rc = ra_file_slurp(file, 0, 65536, &buf, &n);
-
-    if (rc != 0) {
-        return rc;
-    }
-    rc = -EINVAL;
-    for (char *line = strtok_r(buf, "\r\n", &save); line != NULL;
-         line = strtok_r(NULL, "\r\n", &save)) {
-        size_t ulen = strcspn(line, ":");
-
-        if (line[0] != '#' && line[ulen] == ':') {
-            line[ulen] = '\0';
-            if (ulen > 0 && ulen < len && chars_ok(line, "._-@")) {
-                snprintf(user, len, "%.*s", (int) ulen, line);
-                rc = 0;
-            }
-            break;
-        }
-    }
-    explicit_bzero(buf, n);
-    free(buf);
-    return rc;
-}
-
 /* This node's address in peers (the daemon listens there only). */
 static bool own_address(const struct ra_ctx *ctx, const struct cs_cfg *cfg,
                         struct cs_peer_spec *own)
@@ -859,17 +867,37 @@ static void promotion_score_set(struct ra_ctx *ctx, const struct cs_cfg *cfg)
 
 /* --- the receiver -------------------------------------------------------------------- */
 
+/* Creates the missing folder path in its parent (which another user may
+ * own: reached without following that user's links). */
+static int dir_create(const char *path)
+{
+    const char *name = NULL;
+    int pfd = ra_dir_open_parent(path, &name);
+    int rc = 0;
+
+    if (pfd < 0) {
+        return pfd;
+    }
+    rc = mkdirat(pfd, name, 0750) == 0 ? 0 : -errno;
+    close(pfd);
+    return rc;
+}
+
 static int receiver_start(struct ra_ctx *ctx, const struct cs_cfg *cfg,
                           const struct cs_paths *p)
 {
     struct stat sb;
     int rc = OCF_SUCCESS;
 
-    if (stat(cfg->dir, &sb) != 0) {
-        if (mkdir(cfg->dir, 0750) != 0) {
-            ra_exit_reason("cannot create %s: %s", cfg->dir, strerror(errno));
+    if (lstat(cfg->dir, &sb) != 0) {
+        rc = dir_create(cfg->dir);
+        if (rc != 0) {
+            ra_exit_reason("cannot create %s: %s", cfg->dir, strerror(-rc));
             return OCF_ERR_GENERIC;
         }
+    } else if (!S_ISDIR(sb.st_mode) && stat(cfg->dir, &sb) != 0) {
+        ra_exit_reason("%s is not a folder", cfg->dir);
+        return OCF_ERR_GENERIC;
     } else if (!S_ISDIR(sb.st_mode)) {
         ra_exit_reason("%s is not a folder", cfg->dir);
         return OCF_ERR_GENERIC;
@@ -979,8 +1007,17 @@ static int source_health(struct ra_ctx *ctx, const struct action_env *e,
         }
     }
     if (why[0] == '\0' && lag > e->cfg.lag_ms) {
+        const struct cs_peer_state *failing = NULL;
+
+        for (size_t i = 0; i < st->npeers && failing == NULL; i++) {
+            failing = st->peers[i].error[0] != '\0' ? &st->peers[i] : NULL;
+        }
         snprintf(why, sizeof(why), "replication lag %lld s over %ld s "
-                 "(%ld pending)", lag / 1000, e->cfg.lag_ms / 1000, pending);
+                 "(%ld pending)%s%s%s%s", lag / 1000, e->cfg.lag_ms / 1000,
+                 pending, failing != NULL ? ", last push to " : "",
+                 failing != NULL ? failing->node : "",
+                 failing != NULL ? ": " : "",
+                 failing != NULL ? failing->error : "");
     }
     if (why[0] != '\0') {
         ra_log_repeat(e->paths.repeat, LOG_WARNING, "degraded: %s", why);

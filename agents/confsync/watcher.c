@@ -88,7 +88,7 @@ struct peer {
     bool refused;
     bool gave_up;               /* draining: unreachable, not waited for */
     char verified_id[80];       /* sentinel id the last full sync checked */
-    char stamp[96];             /* quarantine session folder name */
+    char stamp[128];            /* quarantine session folder name */
     char error[CS_TEXT];
     char err_file[PATH_MAX];
     char filter_file[PATH_MAX];
@@ -430,8 +430,9 @@ static int walk_push(struct walk *s, const char *dir, const char *name)
     return 0;
 }
 
-/* Adds the watch of one folder.  Returns 0, or -ENOMEM; a folder inotify
- * has no watch left for is counted in unwatched. */
+/* Adds the watch of one folder.  Returns 1 when it was already watched
+ * under that name, 0 when added (or impossible: a folder inotify has no
+ * watch left for is counted in unwatched), or -ENOMEM. */
 static int watch_add(struct watcher *w, const char *rel, const char *abs)
 {
     int wd = inotify_add_watch(w->ifd, abs, WATCH_MASK);
@@ -448,11 +449,18 @@ static int watch_add(struct watcher *w, const char *rel, const char *abs)
     if (rel[0] == '\0') {
         w->root_wd = wd;
     }
+    if ((size_t) wd < w->wd_cap && w->wd_path[wd] != NULL
+        && strcmp(w->wd_path[wd], rel) == 0) {
+        return 1;
+    }
     return wd_set(w, wd, rel);
 }
 
-/* Watches one folder and pushes its subfolders on s. */
-static int watch_one(struct watcher *w, const char *rel, struct walk *s)
+/* Watches one folder and pushes its subfolders on s (a folder already
+ * watched is not read again unless all: its own events tell what changed
+ * below it since; without this a deep tree costs quadratic time). */
+static int watch_one(struct watcher *w, const char *rel, struct walk *s,
+                     bool all)
 {
     char abs[PATH_MAX];
     DIR *d = NULL;
@@ -466,9 +474,13 @@ static int watch_one(struct watcher *w, const char *rel, struct walk *s)
         return 0;
     }
     rc = watch_add(w, rel, abs);
+    if (rc < 0 || (rc == 1 && !all)) {
+        return rc < 0 ? rc : 0;
+    }
+    rc = 0;
     fd = open(abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (rc != 0 || fd < 0) {
-        return rc;   /* gone meanwhile: its deletion event follows */
+    if (fd < 0) {
+        return 0;   /* gone meanwhile: its deletion event follows */
     }
     d = fdopendir(fd);
     if (d == NULL) {
@@ -495,9 +507,10 @@ static int watch_one(struct watcher *w, const char *rel, struct walk *s)
     return rc;
 }
 
-/* Watches rel (relative to dir) and every folder below it, iteratively.
- * Returns 0 or -ENOMEM. */
-static int watch_tree(struct watcher *w, const char *rel)
+/* Watches rel (relative to dir) and every folder below it, iteratively;
+ * all: read folders already watched too (after lost events).  Returns 0
+ * or -ENOMEM. */
+static int watch_tree(struct watcher *w, const char *rel, bool all)
 {
     struct walk s = { NULL, 0, 0 };
     int rc = walk_push(&s, rel, "");
@@ -505,7 +518,7 @@ static int watch_tree(struct watcher *w, const char *rel)
     while (rc == 0 && s.n > 0) {
         char *r = s.rel[--s.n];
 
-        rc = watch_one(w, r, &s);
+        rc = watch_one(w, r, &s, all);
         free(r);
     }
     while (s.n > 0) {
@@ -571,7 +584,7 @@ static void on_overflow(struct watcher *w)
     if (w->source) {
         queue_all_full(w);
     }
-    watch_tree(w, "");
+    watch_tree(w, "", true);
 }
 
 /* Folders were left without a watch (inotify's limit): watch what can be
@@ -582,7 +595,7 @@ static void rescan(struct watcher *w)
     long before = w->unwatched;
 
     w->unwatched = 0;
-    watch_tree(w, "");
+    watch_tree(w, "", true);
     if (w->source) {
         queue_all_full(w);
     }
@@ -646,7 +659,7 @@ static void on_event(struct watcher *w, const struct inotify_event *ev)
         return;
     }
     if (isdir && (ev->mask & (IN_CREATE | IN_MOVED_TO))) {
-        watch_tree(w, rel);
+        watch_tree(w, rel, false);
     } else if (isdir && (ev->mask & IN_MOVED_FROM)) {
         unwatch_tree(w, rel);
     }
@@ -1817,7 +1830,7 @@ static int setup(struct watcher *w, char **peer_specs, size_t npeer_specs)
     if (w->sfd < 0 || w->ifd < 0) {
         return -errno;
     }
-    if (watch_tree(w, "") != 0 || w->root_wd < 0) {
+    if (watch_tree(w, "", true) != 0 || w->root_wd < 0) {
         snprintf(w->error, sizeof(w->error), "cannot watch %s", w->o.dir);
         return -ENOENT;
     }
@@ -1835,7 +1848,7 @@ static bool stamp_ok(const char *s)
 {
     size_t n = strlen(s);
 
-    if (n == 0 || n > 95 || s[0] == '.' || s[0] == '-') {
+    if (n == 0 || n > 127 || s[0] == '.' || s[0] == '-') {
         return false;
     }
     for (; *s != '\0'; s++) {
@@ -1867,7 +1880,7 @@ static int quarantine_open(const char *q)
  * name is left alone and another name taken.  fd or -errno. */
 static int session_open(int qfd, const char *q, const char *stamp)
 {
-    char name[128];
+    char name[160];
 
     for (int i = 0; i < 10; i++) {
         struct stat sb;
