@@ -263,10 +263,44 @@ static void cfg_free(struct cs_cfg *cfg)
     cfg->peers = NULL;
 }
 
+/* The files each transport reads: secrets (rsyncd), key and known hosts
+ * (ssh); and the peers rsyncd needs. */
+static int transport_files_check(const struct cs_cfg *cfg)
+{
+    char user[64];
+    int rc = OCF_SUCCESS;
+
+    if (cfg->rsyncd) {
+        if (cfg->secrets_file[0] == '\0') {
+            return bad_param("secrets_file", "required with transport=rsyncd");
+        }
+        if (cfg->peers[0] == NULL) {
+            return bad_param("peers", "required with transport=rsyncd (the "
+                             "daemon listens on this node's address and "
+                             "accepts the peers' addresses only)");
+        }
+        rc = file_check("secrets_file", cfg->secrets_file, true);
+        if (rc == OCF_SUCCESS && secrets_user(cfg->secrets_file, user,
+                                              sizeof(user)) != 0) {
+            ra_exit_reason("secrets_file %s has no \"user:password\" line "
+                           "with a user name of letters, digits and \"._-@\" "
+                           "(at most 63)", cfg->secrets_file);
+            rc = OCF_ERR_CONFIGURED;
+        }
+        return rc;
+    }
+    if (cfg->ssh_key[0] != '\0') {
+        rc = file_check("ssh_key", cfg->ssh_key, true);
+    }
+    if (rc == OCF_SUCCESS && cfg->known_hosts[0] != '\0') {
+        rc = file_check("known_hosts", cfg->known_hosts, false);
+    }
+    return rc;
+}
+
 /* Checks every parameter; fills cfg (cfg_free it either way). */
 static int cfg_load(struct ra_ctx *ctx, struct cs_cfg *cfg)
 {
-    char user[64];
     const char *q = ra_param(ctx, "quarantine_dir");
     const char *err = NULL;
     int rc = OCF_SUCCESS;
@@ -333,31 +367,7 @@ static int cfg_load(struct ra_ctx *ctx, struct cs_cfg *cfg)
     if (rc != OCF_SUCCESS) {
         return rc;
     }
-    if (cfg->rsyncd) {
-        if (cfg->secrets_file[0] == '\0') {
-            return bad_param("secrets_file", "required with transport=rsyncd");
-        }
-        if (cfg->peers[0] == NULL) {
-            return bad_param("peers", "required with transport=rsyncd (the "
-                             "daemon listens on this node's address and "
-                             "accepts the peers' addresses only)");
-        }
-        rc = file_check("secrets_file", cfg->secrets_file, true);
-        if (rc == OCF_SUCCESS && secrets_user(cfg->secrets_file, user,
-                                              sizeof(user)) != 0) {
-            ra_exit_reason("secrets_file %s has no \"user:password\" line "
-                           "with a user name of letters, digits and \"._-@\" "
-                           "(at most 63)", cfg->secrets_file);
-            rc = OCF_ERR_CONFIGURED;
-        }
-    } else {
-        if (cfg->ssh_key[0] != '\0') {
-            rc = file_check("ssh_key", cfg->ssh_key, true);
-        }
-        if (rc == OCF_SUCCESS && cfg->known_hosts[0] != '\0') {
-            rc = file_check("known_hosts", cfg->known_hosts, false);
-        }
-    }
+    rc = transport_files_check(cfg);
     if (rc != OCF_SUCCESS) {
         return rc;
     }
