@@ -21,6 +21,8 @@
 #include "proc.h"
 #include "attr.h"
 #include "cs_state.h"
+#include "cs_rules.h"
+#include "fsafe.h"
 
 extern const char confsync_metadata[];
 extern const struct ra_param_def confsync_params[];
@@ -99,19 +101,17 @@ static bool is_under(const char *path, const char *dir)
 static bool find_in_path(const char *name, char *out, size_t len)
 {
     const char *path = getenv("PATH");
-    char copy[4096];
+    char *copy = strdup(path != NULL && path[0] != '\0' ? path : "/usr/bin:/bin");
     char *save = NULL;
+    bool found = false;
 
-    snprintf(copy, sizeof(copy), "%s",
-             path != NULL && path[0] != '\0' ? path : "/usr/bin:/bin");
-    for (char *d = strtok_r(copy, ":", &save); d != NULL;
-         d = strtok_r(NULL, ":", &save)) {
-        if ((size_t) snprintf(out, len, "%s/%s", d, name) < len
-            && access(out, X_OK) == 0) {
-            return true;
-        }
+    for (char *d = copy != NULL ? strtok_r(copy, ":", &save) : NULL;
+         d != NULL && !found; d = strtok_r(NULL, ":", &save)) {
+        found = (size_t) snprintf(out, len, "%s/%s", d, name) < len
+            && access(out, X_OK) == 0;
     }
-    return false;
+    free(copy);
+    return found;
 }
 
 /* The watcher: beside this binary (build tree), else in LIBEXECDIR. */
@@ -147,18 +147,11 @@ static int peers_check(char **peers)
     size_t n = 0;
 
     for (char **p = peers; *p != NULL; p++, n++) {
-        const char *eq = strchr(*p, '=');
-        char node[256];
+        struct cs_peer_spec spec;
+        const char *why = NULL;
 
-        if (eq == NULL || eq == *p || eq[1] == '\0'
-            || (size_t) (eq - *p) >= sizeof(node)) {
-            return bad_param("peers", "expected node=address pairs");
-        }
-        snprintf(node, sizeof(node), "%.*s", (int) (eq - *p), *p);
-        if (!chars_ok(node, "._-") || !chars_ok(eq + 1, ".:-_")
-            || eq[1] == '-' || strlen(eq + 1) > 120) {
-            return bad_param("peers", "a node name or address holds a "
-                             "character other than letters, digits and \".:-_\"");
+        if (cs_peer_parse(*p, &spec, &why) != 0) {
+            return bad_param("peers", why);
         }
     }
     if (n > MAX_PEERS) {
@@ -167,13 +160,57 @@ static int peers_check(char **peers)
     return OCF_SUCCESS;
 }
 
+/* Every exclude pattern must mean to rsync what it says (no filter-rule
+ * syntax such as "!", which would clear the rules). */
+static int excludes_check(char **excludes)
+{
+    struct cs_excludes ex;
+    const char *why = NULL;
+    const char *bad = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    while (excludes[n] != NULL) {
+        n++;
+    }
+    rc = cs_excludes_build(&ex, (const char *const *) excludes, n, &why, &bad);
+    cs_excludes_free(&ex);
+    if (rc == -EINVAL) {
+        ra_exit_reason("invalid parameter excludes: %s (pattern \"%.64s\")",
+                       why, bad);
+        return OCF_ERR_CONFIGURED;
+    }
+    return rc == 0 ? OCF_SUCCESS : bad_param("excludes", "out of memory");
+}
+
 static int file_check(const char *param, const char *path, bool secret)
 {
     struct stat sb;
+    int fd = -1;
 
     if (!path_ok(path)) {
         return bad_param(param, "not an absolute path of letters, digits "
                          "and \"._-+@/\"");
+    }
+    if (secret) {
+        /* root's regular file, reached without another user's link */
+        fd = ra_file_open_read(path, 0);
+        if (fd == -EPERM || (fd >= 0 && fstat(fd, &sb) == 0 && sb.st_uid != 0)) {
+            ra_exit_reason("%s %s must be owned by root", param, path);
+            if (fd >= 0) {
+                close(fd);
+            }
+            return OCF_ERR_ARGS;
+        }
+        if (fd < 0 && fd != -ENOENT) {
+            ra_exit_reason("%s %s is not a regular file of root's (%s)", param,
+                           path, fd == -ELOOP ? "a link not owned by root"
+                           : strerror(-fd));
+            return OCF_ERR_ARGS;
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
     }
     if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         ra_exit_reason("%s %s is not a readable file on this node", param, path);
@@ -187,12 +224,78 @@ static int file_check(const char *param, const char *path, bool secret)
     return OCF_SUCCESS;
 }
 
+/* The daemon's user from the secrets file (root's, checked).  0 or -errno
+ * (-EINVAL: no "user:password" line, or a user name over 63 characters). */
+static int secrets_user(const char *file, char *user, size_t len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    char *save = NULL;
+    int rc = ra_file_slurp(file, 0, 65536, &buf, &n);
+
+    if (rc != 0) {
+        return rc;
+    }
+    rc = -EINVAL;
+    for (char *line = strtok_r(buf, "\r\n", &save); line != NULL;
+         line = strtok_r(NULL, "\r\n", &save)) {
+        size_t ulen = strcspn(line, ":");
+
+        if (line[0] != '#' && line[ulen] == ':') {
+            line[ulen] = '\0';
+            if (ulen > 0 && ulen < len && chars_ok(line, "._-@")) {
+                snprintf(user, len, "%.*s", (int) ulen, line);
+                rc = 0;
+            }
+            break;
+        }
+    }
+    explicit_bzero(buf, n);
+    free(buf);
+    return rc;
+}
+
 static void cfg_free(struct cs_cfg *cfg)
 {
     ra_words_free(cfg->excludes);
     ra_words_free(cfg->peers);
     cfg->excludes = NULL;
     cfg->peers = NULL;
+}
+
+/* The files each transport reads: secrets (rsyncd), key and known hosts
+ * (ssh); and the peers rsyncd needs. */
+static int transport_files_check(const struct cs_cfg *cfg)
+{
+    char user[64];
+    int rc = OCF_SUCCESS;
+
+    if (cfg->rsyncd) {
+        if (cfg->secrets_file[0] == '\0') {
+            return bad_param("secrets_file", "required with transport=rsyncd");
+        }
+        if (cfg->peers[0] == NULL) {
+            return bad_param("peers", "required with transport=rsyncd (the "
+                             "daemon listens on this node's address and "
+                             "accepts the peers' addresses only)");
+        }
+        rc = file_check("secrets_file", cfg->secrets_file, true);
+        if (rc == OCF_SUCCESS && secrets_user(cfg->secrets_file, user,
+                                              sizeof(user)) != 0) {
+            ra_exit_reason("secrets_file %s has no \"user:password\" line "
+                           "with a user name of letters, digits and \"._-@\" "
+                           "(at most 63)", cfg->secrets_file);
+            rc = OCF_ERR_CONFIGURED;
+        }
+        return rc;
+    }
+    if (cfg->ssh_key[0] != '\0') {
+        rc = file_check("ssh_key", cfg->ssh_key, true);
+    }
+    if (rc == OCF_SUCCESS && cfg->known_hosts[0] != '\0') {
+        rc = file_check("known_hosts", cfg->known_hosts, false);
+    }
+    return rc;
 }
 
 /* Checks every parameter; fills cfg (cfg_free it either way). */
@@ -252,12 +355,9 @@ static int cfg_load(struct ra_ctx *ctx, struct cs_cfg *cfg)
     if (cfg->excludes == NULL) {
         return bad_param("excludes", err != NULL ? err : "cannot split");
     }
-    for (char **x = cfg->excludes; *x != NULL; x++) {
-        for (const char *c = *x; *c != '\0'; c++) {
-            if (iscntrl((unsigned char) *c)) {
-                return bad_param("excludes", "control character in a pattern");
-            }
-        }
+    rc = excludes_check(cfg->excludes);
+    if (rc != OCF_SUCCESS) {
+        return rc;
     }
     cfg->peers = ra_words_split(cfg->peers_param, &err);
     if (cfg->peers == NULL) {
@@ -267,19 +367,7 @@ static int cfg_load(struct ra_ctx *ctx, struct cs_cfg *cfg)
     if (rc != OCF_SUCCESS) {
         return rc;
     }
-    if (cfg->rsyncd) {
-        if (cfg->secrets_file[0] == '\0') {
-            return bad_param("secrets_file", "required with transport=rsyncd");
-        }
-        rc = file_check("secrets_file", cfg->secrets_file, true);
-    } else {
-        if (cfg->ssh_key[0] != '\0') {
-            rc = file_check("ssh_key", cfg->ssh_key, true);
-        }
-        if (rc == OCF_SUCCESS && cfg->known_hosts[0] != '\0') {
-            rc = file_check("known_hosts", cfg->known_hosts, false);
-        }
-    }
+    rc = transport_files_check(cfg);
     if (rc != OCF_SUCCESS) {
         return rc;
     }
@@ -470,19 +558,29 @@ static char **peers_resolve(struct ra_ctx *ctx, const struct cs_cfg *cfg)
     return words;
 }
 
-#define WATCHER_ARGS (64 + 2 * MAX_PEERS + 256)
+/* The watcher's fixed options, counted with their values. */
+#define WATCHER_FIXED_ARGS 32
 
+static size_t words_count(char **words)
+{
+    size_t n = 0;
+
+    while (words != NULL && words[n] != NULL) {
+        n++;
+    }
+    return n;
+}
+
+/* argv is sized for everything (never truncated): see watcher_argv. */
 static void args_add(const char **argv, size_t *n, const char *arg)
 {
-    if (*n < WATCHER_ARGS - 1) {
-        argv[(*n)++] = arg;
-    }
+    argv[(*n)++] = arg;
 }
 
 static int watcher_launch(struct ra_ctx *ctx, const struct cs_cfg *cfg,
                           const struct cs_paths *p, bool source)
 {
-    const char *argv[WATCHER_ARGS];
+    const char **argv = NULL;
     char **peers = NULL;
     size_t n = 0;
     struct ra_daemon_opts opts = { .log_file = p->log, .pid_file = p->pid };
@@ -498,6 +596,13 @@ static int watcher_launch(struct ra_ctx *ctx, const struct cs_cfg *cfg,
             return OCF_ERR_GENERIC;
         }
     }
+    argv = calloc(WATCHER_FIXED_ARGS + 2 * words_count(cfg->excludes)
+                  + 2 * words_count(peers) + 1, sizeof(*argv));
+    if (argv == NULL) {
+        ra_words_free(peers);
+        ra_exit_reason("cannot start the watcher: out of memory");
+        return OCF_ERR_GENERIC;
+    }
     args_add(argv, &n, cfg->watcher);
     args_add(argv, &n, "--role"); args_add(argv, &n, source ? "source" : "receiver");
     args_add(argv, &n, "--state"); args_add(argv, &n, p->state);
@@ -512,7 +617,7 @@ static int watcher_launch(struct ra_ctx *ctx, const struct cs_cfg *cfg,
     args_add(argv, &n, "--rsyncd-port"); args_add(argv, &n, cfg->rsyncd_port);
     args_add(argv, &n, "--secrets-file"); args_add(argv, &n, cfg->secrets_file);
     args_add(argv, &n, "--delay"); args_add(argv, &n, cfg->delay);
-    for (char **x = cfg->excludes; *x != NULL && n < 180; x++) {
+    for (char **x = cfg->excludes; *x != NULL; x++) {
         args_add(argv, &n, "--exclude"); args_add(argv, &n, *x);
     }
     for (char **q = peers; q != NULL && *q != NULL; q++) {
@@ -525,12 +630,12 @@ static int watcher_launch(struct ra_ctx *ctx, const struct cs_cfg *cfg,
     argv[n] = NULL;
     unlink(p->state);
     rc = ra_daemon_start(argv, &opts, &pid);
+    free(argv);
+    ra_words_free(peers);
     if (rc != 0) {
         ra_exit_reason("cannot start %s: %s", cfg->watcher, strerror(-rc));
-        ra_words_free(peers);
         return OCF_ERR_GENERIC;
     }
-    ra_words_free(peers);
     /* Started when it wrote its first state (watches in place). */
     ra_deadline_init(&d, ra_deadline_cap_ms(&ctx->deadline, 20000));
     for (;;) {
@@ -593,61 +698,108 @@ static void watcher_stop(struct ra_ctx *ctx, const struct cs_cfg *cfg,
 
 /* --- the rsync daemon (transport=rsyncd) ------------------------------------------ */
 
-static int rsyncd_conf_write(const struct cs_cfg *cfg, const struct cs_paths *p)
+/* This node's address in peers (the daemon listens there only). */
+static bool own_address(const struct ra_ctx *ctx, const struct cs_cfg *cfg,
+                        struct cs_peer_spec *own)
+{
+    const char *why = NULL;
+
+    for (char **q = cfg->peers; *q != NULL; q++) {
+        if (cs_peer_parse(*q, own, &why) == 0
+            && strcmp(own->node, ctx->node) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* One module of the daemon: write-only for the pushes, read-only for the
+ * sentinel the mass-delete guard fetches; both chrooted, as the folder's
+ * owner, for the peers' addresses only. */
+static void rsyncd_module(FILE *f, const struct cs_cfg *cfg, const char *name,
+                          const char *path, const struct stat *owner,
+                          const char *user, bool push)
+{
+    fprintf(f, "[%s]\n    path = %s\n    use chroot = yes\n"
+            "    uid = %ld\n    gid = %ld\n    list = no\n"
+            "    auth users = %s\n    secrets file = %s\n"
+            "    strict modes = yes\n"
+            "    refuse options = devices specials copy-devices "
+            "write-devices fake-super\n",
+            name, path, (long) owner->st_uid, (long) owner->st_gid, user,
+            cfg->secrets_file);
+    if (push) {
+        fprintf(f, "    read only = no\n    write only = yes\n"
+                "    incoming chmod = Fug-s\n");
+    } else {
+        fprintf(f, "    read only = yes\n    filter = + /%s - *\n",
+                CS_SENTINEL);
+    }
+    fprintf(f, "    hosts deny = *\n    hosts allow =");
+    for (char **q = cfg->peers; *q != NULL; q++) {
+        struct cs_peer_spec spec;
+        const char *why = NULL;
+
+        if (cs_peer_parse(*q, &spec, &why) == 0) {
+            fprintf(f, " %s", spec.host);
+        }
+    }
+    fprintf(f, "\n");
+}
+
+static int rsyncd_conf_write(struct ra_ctx *ctx, const struct cs_cfg *cfg,
+                             const struct cs_paths *p)
 {
     const char *slash = strrchr(cfg->dir, '/');
     const char *qname = strrchr(cfg->quarantine, '/') + 1;
-    char user[64] = "confsync";
-    char tmp[PATH_MAX + 8];
-    FILE *s = fopen(cfg->secrets_file, "re");
+    char user[64];
+    char parent[PATH_MAX];
+    struct cs_peer_spec own;
+    struct stat owner;
+    char *text = NULL;
+    size_t len = 0;
     FILE *f = NULL;
+    int rc = secrets_user(cfg->secrets_file, user, sizeof(user));
 
-    if (s != NULL) {
-        char line[256];
-
-        while (fgets(line, sizeof(line), s) != NULL) {
-            char *colon = strchr(line, ':');
-
-            if (line[0] != '#' && colon != NULL) {
-                snprintf(user, sizeof(user), "%.*s", (int) (colon - line), line);
-                break;
-            }
-        }
-        fclose(s);
+    if (rc != 0) {
+        ra_exit_reason("secrets_file %s: %s", cfg->secrets_file, rc == -EINVAL
+                       ? "no \"user:password\" line with a plain user name"
+                       : strerror(-rc));
+        return rc;
     }
-    snprintf(tmp, sizeof(tmp), "%s.tmp", p->rsyncd_conf);
-    f = fopen(tmp, "we");
+    if (!own_address(ctx, cfg, &own)) {
+        ra_exit_reason("peers does not list this node (%s): the rsync daemon "
+                       "listens on this node's address only", ctx->node);
+        return -EINVAL;
+    }
+    if (lstat(cfg->dir, &owner) != 0 || !S_ISDIR(owner.st_mode)) {
+        ra_exit_reason("%s is not a folder", cfg->dir);
+        return -ENOTDIR;
+    }
+    snprintf(parent, sizeof(parent), "%.*s", (int) (slash - cfg->dir), cfg->dir);
+    f = open_memstream(&text, &len);
     if (f == NULL) {
-        return -errno;
+        return -ENOMEM;
     }
     fprintf(f, "# Generated by ocf:ctfreak:confsync: do not edit.\n"
-            "use chroot = no\nmax connections = 8\n"
-            "syslog facility = daemon\nsyslog tag = confsync-rsyncd\n"
-            "[confsync]\n    path = %.*s\n    read only = no\n    list = no\n"
-            "    uid = root\n    gid = root\n    auth users = %s\n"
-            "    secrets file = %s\n    strict modes = yes\n"
-            "    filter = + /%s + /%s/** + /%s + /%s/** - *\n"
-            "    hosts deny = *\n    hosts allow =",
-            (int) (slash - cfg->dir), cfg->dir, user,
-            cfg->secrets_file, slash + 1, slash + 1, qname, qname);
-    for (char **q = cfg->peers; *q != NULL; q++) {
-        const char *addr = strchr(*q, '=') + 1;
-        size_t len = strcspn(addr, ":");
-
-        if (strchr(addr + len + (addr[len] ? 1 : 0), ':') != NULL) {
-            len = strlen(addr);     /* IPv6 */
-        }
-        fprintf(f, " %.*s", (int) len, addr);
+            "address = %s\nmax connections = 8\n"
+            "syslog facility = daemon\nsyslog tag = confsync-rsyncd\n",
+            own.host);
+    rsyncd_module(f, cfg, "confsync", parent, &owner, user, true);
+    fprintf(f, "    filter = + /%s + /%s/** + /%s + /%s/** - *\n",
+            slash + 1, slash + 1, qname, qname);
+    rsyncd_module(f, cfg, "confsync-id", cfg->dir, &owner, user, false);
+    if (fclose(f) != 0) {
+        free(text);
+        return -ENOMEM;
     }
-    if (cfg->peers[0] == NULL) {
-        fprintf(f, " *");           /* node names: authenticated by secret */
+    rc = ra_file_replace(p->rsyncd_conf, text, len, 0600, RA_FSAFE_KEEP,
+                         RA_FSAFE_KEEP);
+    free(text);
+    if (rc != 0) {
+        ra_exit_reason("cannot write %s: %s", p->rsyncd_conf, strerror(-rc));
     }
-    fprintf(f, "\n");
-    if (fclose(f) != 0 || rename(tmp, p->rsyncd_conf) != 0) {
-        unlink(tmp);
-        return -EIO;
-    }
-    return 0;
+    return rc;
 }
 
 static int rsyncd_start(struct ra_ctx *ctx, const struct cs_cfg *cfg,
@@ -666,10 +818,9 @@ static int rsyncd_start(struct ra_ctx *ctx, const struct cs_cfg *cfg,
     if (rsyncd_locate(cfg, p) > 0) {
         return OCF_SUCCESS;
     }
-    rc = rsyncd_conf_write(cfg, p);
+    rc = rsyncd_conf_write(ctx, cfg, p);
     if (rc != 0) {
-        ra_exit_reason("cannot write %s: %s", p->rsyncd_conf, strerror(-rc));
-        return OCF_ERR_GENERIC;
+        return rc == -EINVAL ? OCF_ERR_CONFIGURED : OCF_ERR_GENERIC;
     }
     snprintf(conf, sizeof(conf), "--config=%s", p->rsyncd_conf);
     snprintf(port, sizeof(port), "--port=%s", cfg->rsyncd_port);
@@ -726,17 +877,37 @@ static void promotion_score_set(struct ra_ctx *ctx, const struct cs_cfg *cfg)
 
 /* --- the receiver -------------------------------------------------------------------- */
 
+/* Creates the missing folder path in its parent (which another user may
+ * own: reached without following that user's links). */
+static int dir_create(const char *path)
+{
+    const char *name = NULL;
+    int pfd = ra_dir_open_parent(path, &name);
+    int rc = 0;
+
+    if (pfd < 0) {
+        return pfd;
+    }
+    rc = mkdirat(pfd, name, 0750) == 0 ? 0 : -errno;
+    close(pfd);
+    return rc;
+}
+
 static int receiver_start(struct ra_ctx *ctx, const struct cs_cfg *cfg,
                           const struct cs_paths *p)
 {
     struct stat sb;
     int rc = OCF_SUCCESS;
 
-    if (stat(cfg->dir, &sb) != 0) {
-        if (mkdir(cfg->dir, 0750) != 0) {
-            ra_exit_reason("cannot create %s: %s", cfg->dir, strerror(errno));
+    if (lstat(cfg->dir, &sb) != 0) {
+        rc = dir_create(cfg->dir);
+        if (rc != 0) {
+            ra_exit_reason("cannot create %s: %s", cfg->dir, strerror(-rc));
             return OCF_ERR_GENERIC;
         }
+    } else if (!S_ISDIR(sb.st_mode) && stat(cfg->dir, &sb) != 0) {
+        ra_exit_reason("%s is not a folder", cfg->dir);
+        return OCF_ERR_GENERIC;
     } else if (!S_ISDIR(sb.st_mode)) {
         ra_exit_reason("%s is not a folder", cfg->dir);
         return OCF_ERR_GENERIC;
@@ -812,6 +983,14 @@ static void attrs_publish(struct ra_ctx *ctx, long long lag_ms, long pending,
     }
 }
 
+/* Folders inotify has no watch left for (fs.inotify.max_user_watches). */
+static void unwatched_text(const struct cs_state *st, char *why, size_t len)
+{
+    snprintf(why, len, "%ld folder(s) not watched: inotify watch limit "
+             "reached (raise fs.inotify.max_user_watches); full resync every "
+             "10 s meanwhile", st->unwatched);
+}
+
 static int source_health(struct ra_ctx *ctx, const struct action_env *e,
                          const struct cs_state *st)
 {
@@ -823,6 +1002,8 @@ static int source_health(struct ra_ctx *ctx, const struct action_env *e,
     attrs_publish(ctx, lag, pending, cs_state_last_ok_ms(st));
     if (st->npeers == 0) {
         snprintf(why, sizeof(why), "no peer to replicate to");
+    } else if (st->unwatched > 0) {
+        unwatched_text(st, why, sizeof(why));
     }
     for (size_t i = 0; i < st->npeers && why[0] == '\0'; i++) {
         const struct cs_peer_state *ps = &st->peers[i];
@@ -836,8 +1017,17 @@ static int source_health(struct ra_ctx *ctx, const struct action_env *e,
         }
     }
     if (why[0] == '\0' && lag > e->cfg.lag_ms) {
+        const struct cs_peer_state *failing = NULL;
+
+        for (size_t i = 0; i < st->npeers && failing == NULL; i++) {
+            failing = st->peers[i].error[0] != '\0' ? &st->peers[i] : NULL;
+        }
         snprintf(why, sizeof(why), "replication lag %lld s over %ld s "
-                 "(%ld pending)", lag / 1000, e->cfg.lag_ms / 1000, pending);
+                 "(%ld pending)%s%s%s%s", lag / 1000, e->cfg.lag_ms / 1000,
+                 pending, failing != NULL ? ", last push to " : "",
+                 failing != NULL ? failing->node : "",
+                 failing != NULL ? ": " : "",
+                 failing != NULL ? failing->error : "");
     }
     if (why[0] != '\0') {
         ra_log_repeat(e->paths.repeat, LOG_WARNING, "degraded: %s", why);
@@ -889,6 +1079,14 @@ static int monitor_env(struct ra_ctx *ctx, struct action_env *e)
     if (e->cfg.rsyncd && rsyncd_locate(&e->cfg, &e->paths) <= 0) {
         ra_exit_reason("the rsync daemon is not running");
         return OCF_ERR_GENERIC;
+    }
+    if (st.unwatched > 0) {
+        char why[256];
+
+        unwatched_text(&st, why, sizeof(why));
+        ra_log_repeat(e->paths.repeat, LOG_WARNING, "degraded: %s", why);
+        ra_exit_reason("%s", why);
+        return OCF_DEGRADED;
     }
     if (st.local_writes > 0) {
         ra_log_repeat(e->paths.repeat, LOG_WARNING, "degraded: %ld local "

@@ -78,6 +78,7 @@ int cs_state_write(const char *path, const struct cs_state *st)
             st->updated_mono_ms, st->error);
     fprintf(f, "received=%lld\nlocal_writes=%ld\nlocal_write_path=%s\n",
             st->received_real_ms, st->local_writes, st->local_write_path);
+    fprintf(f, "unwatched=%ld\n", st->unwatched);
     fprintf(f, "peers=%zu\n", st->npeers);
     for (size_t i = 0; i < st->npeers && i < CS_MAX_PEERS; i++) {
         const struct cs_peer_state *p = &st->peers[i];
@@ -155,6 +156,8 @@ static int state_apply(struct cs_state *st, const char *key, const char *val,
         cs_text_copy(st->error, sizeof(st->error), val);
     } else if (strcmp(key, "received") == 0) {
         st->received_real_ms = strtoll(val, NULL, 10);
+    } else if (strcmp(key, "unwatched") == 0) {
+        st->unwatched = strtol(val, NULL, 10);
     } else if (strcmp(key, "local_writes") == 0) {
         st->local_writes = strtol(val, NULL, 10);
     } else if (strcmp(key, "local_write_path") == 0) {

@@ -38,6 +38,7 @@ struct cs_state {
     enum cs_phase phase;
     long long updated_mono_ms;  /* heartbeat */
     char error[CS_TEXT];        /* fatal or general error */
+    long unwatched;             /* folders inotify could not watch (limit) */
     /* receiver */
     long long received_real_ms; /* last file the sync renamed into place */
     long local_writes;          /* writes not made by rsync */

@@ -6,6 +6,7 @@
 
 #include "cs_state.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +30,9 @@
 
 #include "log.h"
 #include "deadline.h"
+#include "fsafe.h"
+#include "cs_rules.h"
+#include "cs_receive.h"
 
 #define PF_SUBTREE      1u      /* push the whole subtree below the path */
 #define PF_GONE         2u      /* deleted or moved away: needs --delete */
@@ -45,11 +49,14 @@ enum push_mode {
 #define STATE_EVERY_MS  1000
 #define STATE_DIRTY_MS  200
 #define RSYNC_IO_TIMEOUT "--timeout=30"
+#define RESCAN_MS       10000   /* folders left unwatched: full resync period */
+#define SENTINEL_MAX    127     /* bytes of a sentinel file read, at most */
+#define FILTER_MAX      (16u << 20) /* bytes of batch rules; more: full sync */
 
 /* Job exit codes of the mass-delete guard (before rsync is executed). */
 #define JOB_REFUSED_NO_SENTINEL 120
 #define JOB_REFUSED_FOREIGN     121
-#define JOB_LOCAL_ERROR         122
+#define JOB_LOCAL_ERROR         CS_RECEIVE_FAILED
 
 #define WATCH_MASK (IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_CREATE \
                     | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO \
@@ -82,7 +89,7 @@ struct peer {
     bool refused;
     bool gave_up;               /* draining: unreachable, not waited for */
     char verified_id[80];       /* sentinel id the last full sync checked */
-    char stamp[96];             /* quarantine session folder name */
+    char stamp[128];            /* quarantine session folder name */
     char error[CS_TEXT];
     char err_file[PATH_MAX];
     char filter_file[PATH_MAX];
@@ -106,6 +113,7 @@ struct opts {
     long delay;
     char **excludes;
     size_t nexcludes;
+    long rescan_ms;
 };
 
 struct watcher {
@@ -122,8 +130,12 @@ struct watcher {
     bool fatal;
     char error[CS_TEXT];
     char ssh_cmd[2 * PATH_MAX + 512];
-    char rsync_password[256];
     char rsync_user[64];
+    char self[PATH_MAX];        /* this program (the ssh receive wrapper) */
+    struct cs_excludes ex;
+    char excludes_file[PATH_MAX];
+    long unwatched;             /* folders without a watch (inotify limit) */
+    long long rescan_at;        /* next full rescan, 0 when all watched */
     char parent[PATH_MAX];      /* rsyncd: dir's parent and base names */
     const char *dir_name;
     const char *q_name;
@@ -308,6 +320,7 @@ static void state_write(struct watcher *w, enum cs_phase phase)
     cs_text_copy(st.error, sizeof(st.error), w->error);
     st.received_real_ms = w->received_real;
     st.local_writes = w->local_writes;
+    st.unwatched = w->unwatched;
     cs_text_copy(st.local_write_path, sizeof(st.local_write_path),
                  w->local_write_path);
     for (size_t i = 0; i < w->npeers && i < CS_MAX_PEERS; i++) {
@@ -384,39 +397,98 @@ static int path_join(char *buf, size_t len, const char *a, const char *b)
     return (n < 0 || (size_t) n >= len) ? -ENAMETOOLONG : 0;
 }
 
-/* Watches rel (relative to dir) and every directory below it. */
-static int watch_tree(struct watcher *w, const char *rel)
-{
-    char abs[PATH_MAX];
-    char sub[PATH_MAX];
-    DIR *d = NULL;
-    struct dirent *e = NULL;
-    int wd = -1;
-    int rc = 0;
+/* Folders still to watch: watch_tree's explicit stack (a tree thousands of
+ * levels deep costs heap, not stack). */
+struct walk {
+    char **rel;
+    size_t n;
+    size_t cap;
+};
 
-    if (path_join(abs, sizeof(abs), w->o.dir, rel) != 0) {
-        return -ENAMETOOLONG;
+static int walk_push(struct walk *s, const char *dir, const char *name)
+{
+    char *rel = NULL;
+
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        char **bigger = realloc(s->rel, cap * sizeof(*bigger));
+
+        if (bigger == NULL) {
+            return -ENOMEM;
+        }
+        s->rel = bigger;
+        s->cap = cap;
     }
-    wd = inotify_add_watch(w->ifd, abs, WATCH_MASK);
+    if (dir[0] == '\0' || name[0] == '\0') {
+        rel = strdup(dir[0] == '\0' ? name : dir);
+    } else if (asprintf(&rel, "%s/%s", dir, name) < 0) {
+        rel = NULL;
+    }
+    if (rel == NULL) {
+        return -ENOMEM;
+    }
+    s->rel[s->n++] = rel;
+    return 0;
+}
+
+/* Adds the watch of one folder.  Returns 1 when it was already watched
+ * under that name, 0 when added (or impossible: a folder inotify has no
+ * watch left for is counted in unwatched), or -ENOMEM. */
+static int watch_add(struct watcher *w, const char *rel, const char *abs)
+{
+    int wd = inotify_add_watch(w->ifd, abs, WATCH_MASK);
+
     if (wd < 0) {
-        rc = -errno;
-        if (rc != -ENOENT && rc != -ENOTDIR) {
+        if (errno == ENOSPC) {
+            w->unwatched++;
+        } else if (errno != ENOENT && errno != ENOTDIR) {
             ra_log_warn("cannot watch a folder | path=%s error=%s", abs,
                         strerror(errno));
         }
-        return rc;
+        return 0;
     }
     if (rel[0] == '\0') {
         w->root_wd = wd;
     }
-    if (wd_set(w, wd, rel) != 0) {
-        return -ENOMEM;
+    if ((size_t) wd < w->wd_cap && w->wd_path[wd] != NULL
+        && strcmp(w->wd_path[wd], rel) == 0) {
+        return 1;
     }
-    d = opendir(abs);
-    if (d == NULL) {
+    return wd_set(w, wd, rel);
+}
+
+/* Watches one folder and pushes its subfolders on s (a folder already
+ * watched is not read again unless all: its own events tell what changed
+ * below it since; without this a deep tree costs quadratic time). */
+static int watch_one(struct watcher *w, const char *rel, struct walk *s,
+                     bool all)
+{
+    char abs[PATH_MAX];
+    DIR *d = NULL;
+    struct dirent *e = NULL;
+    int fd = -1;
+    int rc = 0;
+
+    if (path_join(abs, sizeof(abs), w->o.dir, rel) != 0) {
+        ra_log_warn("a folder path is too long to watch or sync | path=%.200s...",
+                    rel);
+        return 0;
+    }
+    rc = watch_add(w, rel, abs);
+    if (rc < 0 || (rc == 1 && !all)) {
+        return rc < 0 ? rc : 0;
+    }
+    rc = 0;
+    fd = open(abs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         return 0;   /* gone meanwhile: its deletion event follows */
     }
-    while ((e = readdir(d)) != NULL) {
+    d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return 0;
+    }
+    while (rc == 0 && (e = readdir(d)) != NULL) {
         bool isdir = e->d_type == DT_DIR;
 
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
@@ -428,15 +500,32 @@ static int watch_tree(struct watcher *w, const char *rel)
             isdir = fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0
                 && S_ISDIR(sb.st_mode);
         }
-        if (isdir && path_join(sub, sizeof(sub), rel, e->d_name) == 0) {
-            rc = watch_tree(w, sub);
-            if (rc == -ENOMEM || rc == -ENOSPC) {
-                break;
-            }
-            rc = 0;
+        if (isdir) {
+            rc = walk_push(s, rel, e->d_name);
         }
     }
     closedir(d);
+    return rc;
+}
+
+/* Watches rel (relative to dir) and every folder below it, iteratively;
+ * all: read folders already watched too (after lost events).  Returns 0
+ * or -ENOMEM. */
+static int watch_tree(struct watcher *w, const char *rel, bool all)
+{
+    struct walk s = { NULL, 0, 0 };
+    int rc = walk_push(&s, rel, "");
+
+    while (rc == 0 && s.n > 0) {
+        char *r = s.rel[--s.n];
+
+        rc = watch_one(w, r, &s, all);
+        free(r);
+    }
+    while (s.n > 0) {
+        free(s.rel[--s.n]);
+    }
+    free(s.rel);
     return rc;
 }
 
@@ -459,29 +548,7 @@ static void unwatch_tree(struct watcher *w, const char *rel)
 static bool is_excluded(const struct watcher *w, const char *rel,
                         const char *name, bool isdir)
 {
-    for (size_t i = 0; i < w->o.nexcludes; i++) {
-        char pat[PATH_MAX];
-        size_t n = 0;
-        bool dir_only = false;
-
-        cs_text_copy(pat, sizeof(pat), w->o.excludes[i]);
-        n = strlen(pat);
-        if (n > 1 && pat[n - 1] == '/') {
-            pat[n - 1] = '\0';
-            dir_only = true;
-        }
-        if (dir_only && !isdir) {
-            continue;
-        }
-        if (strchr(pat, '/') == NULL) {
-            if (fnmatch(pat, name, 0) == 0) {
-                return true;
-            }
-        } else if (fnmatch(pat[0] == '/' ? pat + 1 : pat, rel, 0) == 0) {
-            return true;
-        }
-    }
-    return false;
+    return cs_excludes_match(&w->ex, rel, name, isdir);
 }
 
 /* rsync's temporary files: ".<name>.XXXXXX". */
@@ -518,7 +585,41 @@ static void on_overflow(struct watcher *w)
     if (w->source) {
         queue_all_full(w);
     }
-    watch_tree(w, "");
+    watch_tree(w, "", true);
+}
+
+/* Folders were left without a watch (inotify's limit): watch what can be
+ * watched now and, as a source, resync everything (changes in unwatched
+ * folders were not seen). */
+static void rescan(struct watcher *w)
+{
+    long before = w->unwatched;
+
+    w->unwatched = 0;
+    watch_tree(w, "", true);
+    if (w->source) {
+        queue_all_full(w);
+    }
+    w->state_dirty = true;
+    w->rescan_at = w->unwatched > 0 ? ra_now_ms() + w->o.rescan_ms : 0;
+    if (w->unwatched == 0) {
+        ra_log_notice("every folder is watched again (was %ld unwatched)",
+                      before);
+    }
+}
+
+/* Reports folders left unwatched once, and schedules the rescans. */
+static void unwatched_check(struct watcher *w)
+{
+    if (w->unwatched > 0 && w->rescan_at == 0) {
+        ra_log_err("inotify watch limit reached (fs.inotify.max_user_watches): "
+                   "%ld folder(s) not watched, full resync every %ld s",
+                   w->unwatched, w->o.rescan_ms / 1000);
+        w->rescan_at = ra_now_ms() + w->o.rescan_ms;
+        w->state_dirty = true;
+    } else if (w->rescan_at != 0 && ra_now_ms() >= w->rescan_at) {
+        rescan(w);
+    }
 }
 
 static void on_event(struct watcher *w, const struct inotify_event *ev)
@@ -559,7 +660,7 @@ static void on_event(struct watcher *w, const struct inotify_event *ev)
         return;
     }
     if (isdir && (ev->mask & (IN_CREATE | IN_MOVED_TO))) {
-        watch_tree(w, rel);
+        watch_tree(w, rel, false);
     } else if (isdir && (ev->mask & IN_MOVED_FROM)) {
         unwatch_tree(w, rel);
     }
@@ -661,9 +762,31 @@ static int rules_add(char ***rules, size_t *n, size_t *cap, ...)
     return 0;
 }
 
+/* Bytes of include rules filter_write would build for set: every path
+ * brings one rule per parent folder (a deep tree makes this quadratic). */
+static size_t filter_size(const struct pathset *set)
+{
+    size_t total = 0;
+
+    for (size_t i = 0; i < set->cap; i++) {
+        const char *k = set->keys[i];
+        size_t slashes = 0;
+
+        if (k == NULL) {
+            continue;
+        }
+        for (const char *c = k; *c != '\0'; c++) {
+            slashes += *c == '/';
+        }
+        total += (slashes + 2) * (strlen(k) + 8);
+    }
+    return total;
+}
+
 /* Writes the include rules of set (and their parent folders) then "- *".
  * prefix is the transfer root ("" or "/<name>").  Returns 0 or -errno;
- * -EINVAL when a path cannot be expressed (newline): use a full sync. */
+ * -EINVAL when a path cannot be expressed (newline), -E2BIG when the rules
+ * would pass FILTER_MAX: use a full sync. */
 static int filter_write(const char *file, const struct pathset *set,
                         const char *prefix)
 {
@@ -673,6 +796,9 @@ static int filter_write(const char *file, const struct pathset *set,
     FILE *f = NULL;
     int rc = 0;
 
+    if (filter_size(set) > FILTER_MAX) {
+        return -E2BIG;          /* a full sync costs less */
+    }
     if (prefix[0] != '\0') {
         rc = rules_add(&rules, &n, &cap, "+ ", prefix, "/", NULL);
     }
@@ -755,16 +881,23 @@ static int list_write(const char *file, const struct pathset *set,
     return rc;
 }
 
-/* Reads the sentinel id of file into id (empty if absent).  0 or -errno. */
-static int sentinel_read(const char *file, char *id, size_t len)
+/* Reads the sentinel id in the folder dir into id (empty if absent), never
+ * following a link or waiting on a FIFO planted there.  0 or -errno
+ * (-EINVAL: not a regular file). */
+static int sentinel_read(const char *dir, char *id, size_t len)
 {
-    char buf[128];
+    char path[PATH_MAX];
+    char buf[SENTINEL_MAX + 1];
     ssize_t n = 0;
-    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = -1;
 
     id[0] = '\0';
+    if (path_join(path, sizeof(path), dir, CS_SENTINEL) != 0) {
+        return -ENAMETOOLONG;
+    }
+    fd = ra_file_open_read(path, RA_FSAFE_KEEP);
     if (fd < 0) {
-        return errno == ENOENT ? 0 : -errno;
+        return fd == -ENOENT ? 0 : fd;
     }
     n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
@@ -777,10 +910,13 @@ static int sentinel_read(const char *file, char *id, size_t len)
     return 0;
 }
 
-static int sentinel_create(const char *file, char *id, size_t len)
+/* Creates the sentinel in dir (opened without following links, the file
+ * created O_EXCL), or reads the one that appeared meanwhile. */
+static int sentinel_create(const char *dir, char *id, size_t len)
 {
     unsigned char rnd[16];
     char text[64];
+    int dfd = -1;
     int fd = -1;
     ssize_t n = 0;
 
@@ -790,9 +926,15 @@ static int sentinel_create(const char *file, char *id, size_t len)
     for (size_t i = 0; i < sizeof(rnd); i++) {
         snprintf(text + 2 * i, 3, "%02x", rnd[i]);
     }
-    fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    dfd = ra_dir_open(dir);
+    if (dfd < 0) {
+        return dfd;
+    }
+    fd = openat(dfd, CS_SENTINEL, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+                | O_CLOEXEC, 0644);
+    close(dfd);
     if (fd < 0) {
-        return errno == EEXIST ? sentinel_read(file, id, len) : -errno;
+        return errno == EEXIST ? sentinel_read(dir, id, len) : -errno;
     }
     n = write(fd, text, strlen(text));
     if (n == (ssize_t) strlen(text)) {
@@ -807,12 +949,41 @@ static int sentinel_create(const char *file, char *id, size_t len)
     return 0;
 }
 
-/* argv helper: a fixed array with a bound. */
+/* A peer's sentinel, fetched into our own folder (HA_RSCTMP). */
+static int id_file_read(const char *file, char *id, size_t len)
+{
+    char buf[SENTINEL_MAX + 1];
+    ssize_t n = 0;
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    struct stat sb;
+
+    id[0] = '\0';
+    if (fd < 0) {
+        return errno == ENOENT ? 0 : -errno;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n < 0) {
+        return -EIO;
+    }
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    cs_text_copy(id, len, buf);
+    return 0;
+}
+
+/* argv helper: a fixed array with a bound; what does not fit sets
+ * overflow, and a job with an overflowing argv is never executed. */
 struct argv {
     const char *v[160];
-    char buf[40][PATH_MAX + 64];
+    char buf[40][2 * PATH_MAX + 256];
     size_t n;
     size_t nbuf;
+    bool overflow;
 };
 
 static void argv_add(struct argv *a, const char *s)
@@ -820,7 +991,22 @@ static void argv_add(struct argv *a, const char *s)
     if (a->n + 1 < sizeof(a->v) / sizeof(a->v[0])) {
         a->v[a->n++] = s;
         a->v[a->n] = NULL;
+    } else {
+        a->overflow = true;
     }
+}
+
+/* execvp(argv) unless it overflowed; returns only on failure. */
+static int argv_exec(const struct argv *a)
+{
+    if (a->overflow) {
+        fprintf(stderr, "confsync: the rsync command line does not fit: "
+                "not run\n");
+        return JOB_LOCAL_ERROR;
+    }
+    execvp(a->v[0], (char *const *) a->v);
+    fprintf(stderr, "confsync: cannot execute rsync: %s\n", strerror(errno));
+    return JOB_LOCAL_ERROR;
 }
 
 /* A string made of the (NULL-terminated) pieces, kept in a. */
@@ -830,11 +1016,14 @@ static const char *argv_cat(struct argv *a, ...)
     va_list ap;
 
     if (a->nbuf >= sizeof(a->buf) / sizeof(a->buf[0])) {
+        a->overflow = true;
         return "";
     }
     b = a->buf[a->nbuf++];
     va_start(ap, a);
-    str_vcat(b, sizeof(a->buf[0]), ap);
+    if (!str_vcat(b, sizeof(a->buf[0]), ap)) {
+        a->overflow = true;
+    }
     va_end(ap);
     return b;
 }
@@ -846,7 +1035,8 @@ static bool rsyncd(const struct watcher *w)
 
 /* The remote end of a transfer: "host:path" or an rsync:// URL. */
 static const char *remote_path(const struct watcher *w, const struct peer *p,
-                               struct argv *a, const char *sub)
+                               struct argv *a, const char *module,
+                               const char *sub)
 {
     bool v6 = strchr(p->host, ':') != NULL;
 
@@ -854,7 +1044,7 @@ static const char *remote_path(const struct watcher *w, const struct peer *p,
         return argv_cat(a, "rsync://", w->rsync_user, "@", v6 ? "[" : "",
                         p->host, v6 ? "]" : "", ":",
                         p->port != NULL ? p->port : w->o.rsyncd_port,
-                        "/confsync/", sub, NULL);
+                        "/", module, "/", sub, NULL);
     }
     return argv_cat(a, v6 ? "[" : "", p->host, v6 ? "]" : "", ":", sub, NULL);
 }
@@ -878,7 +1068,7 @@ static void argv_transport(const struct watcher *w, const struct peer *p,
 /* In the job child: runs argv, waits, returns its exit code (or 255). */
 static int run_wait(const struct argv *a)
 {
-    pid_t pid = fork();
+    pid_t pid = a->overflow ? -1 : fork();
     int status = 0;
 
     if (pid < 0) {
@@ -906,31 +1096,37 @@ static int run_wait(const struct argv *a)
  * go on, or a job exit code. */
 static int guard_check(const struct watcher *w, const struct peer *p)
 {
-    char local_file[PATH_MAX];
     char local_id[80];
     char peer_id[80];
-    struct argv a = { .n = 0, .nbuf = 0 };
+    struct argv a = { .n = 0, .nbuf = 0, .overflow = false };
     int rc = 0;
 
-    snprintf(local_file, sizeof(local_file), "%s/%s", w->o.dir, CS_SENTINEL);
     argv_add(&a, "rsync");
     argv_add(&a, "-q");
     argv_transport(w, p, &a);
-    argv_add(&a, remote_path(w, p, &a, rsyncd(w)
-             ? argv_cat(&a, w->dir_name, "/", CS_SENTINEL, NULL)
-             : argv_cat(&a, w->o.dir, "/", CS_SENTINEL, NULL)));
+    argv_add(&a, rsyncd(w) ? remote_path(w, p, &a, "confsync-id", CS_SENTINEL)
+             : remote_path(w, p, &a, "", argv_cat(&a, w->o.dir, "/",
+                                                  CS_SENTINEL, NULL)));
     argv_add(&a, p->id_file);
     unlink(p->id_file);
     rc = run_wait(&a);
     if (rc != 0 && rc != 23) {
         return rc;              /* peer unreachable: the push would fail too */
     }
-    if (sentinel_read(p->id_file, peer_id, sizeof(peer_id)) != 0
-        || sentinel_read(local_file, local_id, sizeof(local_id)) != 0) {
-        fprintf(stderr, "cannot read the sentinel files\n");
+    rc = id_file_read(p->id_file, peer_id, sizeof(peer_id));
+    unlink(p->id_file);
+    if (rc != 0) {
+        fprintf(stderr, "confsync: cannot read peer %s's sentinel: %s\n",
+                p->node, strerror(-rc));
         return JOB_LOCAL_ERROR;
     }
-    unlink(p->id_file);
+    rc = sentinel_read(w->o.dir, local_id, sizeof(local_id));
+    if (rc != 0) {
+        fprintf(stderr, "confsync: refusing to push: cannot read %s/%s: %s\n",
+                w->o.dir, CS_SENTINEL, rc == -EINVAL
+                ? "not a regular file" : strerror(-rc));
+        return JOB_LOCAL_ERROR;
+    }
     if (local_id[0] == '\0' && peer_id[0] != '\0') {
         fprintf(stderr, "refusing to push: %s/%s is missing here (empty, "
                 "unmounted or wiped folder?) while peer %s has id %s\n",
@@ -944,11 +1140,60 @@ static int guard_check(const struct watcher *w, const struct peer *p)
         return JOB_REFUSED_FOREIGN;
     }
     if (local_id[0] == '\0'
-        && sentinel_create(local_file, local_id, sizeof(local_id)) != 0) {
-        fprintf(stderr, "cannot create %s\n", local_file);
+        && sentinel_create(w->o.dir, local_id, sizeof(local_id)) != 0) {
+        fprintf(stderr, "confsync: cannot create %s/%s\n", w->o.dir,
+                CS_SENTINEL);
         return JOB_LOCAL_ERROR;
     }
     return 0;
+}
+
+/* In the job child: where overwritten and deleted files go on the peer.
+ * ssh: the peer runs rsync through this program's --receive, which opens
+ * the quarantine without following links (see receive_main). */
+static void argv_backup(const struct watcher *w, const struct peer *p,
+                        struct argv *a)
+{
+    argv_add(a, "--backup");
+    if (rsyncd(w)) {
+        argv_add(a, "-R");
+        argv_add(a, argv_cat(a, "--backup-dir=", w->q_name, "/", p->stamp,
+                             NULL));
+        return;
+    }
+    argv_add(a, argv_cat(a, "--rsync-path=", w->self, " --receive ",
+                         w->o.quarantine, " ", p->stamp, " rsync", NULL));
+    argv_add(a, argv_cat(a, "--backup-dir=", w->o.quarantine, "/", p->stamp,
+                         NULL));
+}
+
+/* In the job child: what is sent: the sentinel always, never the excludes,
+ * and for a batch only its paths. */
+static void argv_select(const struct watcher *w, const struct peer *p,
+                        struct argv *a, enum push_mode mode)
+{
+    if (mode == PUSH_FULL) {
+        /* The sentinel always travels, whatever the excludes say. */
+        argv_add(a, rsyncd(w) ? argv_cat(a, "--include=/", w->dir_name, "/",
+                                         CS_SENTINEL, NULL)
+                 : "--include=/" CS_SENTINEL);
+    }
+    if (w->ex.n > 0) {
+        argv_add(a, argv_cat(a, "--filter=merge ", w->excludes_file, NULL));
+    }
+    if (mode == PUSH_FULL) {
+        /* Quick check to the nanosecond (rsync compares seconds by default). */
+        argv_add(a, "--modify-window=-1");
+    } else {
+        /* The listed files did change: never skip one on size and time. */
+        argv_add(a, "--ignore-times");
+    }
+    if (mode == PUSH_FILTER) {
+        argv_add(a, argv_cat(a, "--filter=merge ", p->filter_file, NULL));
+    } else if (mode == PUSH_LIST) {
+        argv_add(a, argv_cat(a, "--files-from=", p->list_file, NULL));
+        argv_add(a, "--from0");
+    }
 }
 
 /* In the job child: guard (full sync), then exec the push. */
@@ -956,21 +1201,19 @@ static void job_run(const struct watcher *w, const struct peer *p,
                     enum push_mode mode)
 {
     bool full = mode == PUSH_FULL;
-    struct argv a = { .n = 0, .nbuf = 0 };
-    char local_file[PATH_MAX];
+    struct argv a = { .n = 0, .nbuf = 0, .overflow = false };
     char local_id[80];
     int rc = 0;
 
-    snprintf(local_file, sizeof(local_file), "%s/%s", w->o.dir, CS_SENTINEL);
     if (full) {
         rc = guard_check(w, p);
         if (rc != 0) {
             _exit(rc);
         }
-    } else if (sentinel_read(local_file, local_id, sizeof(local_id)) != 0
+    } else if (sentinel_read(w->o.dir, local_id, sizeof(local_id)) != 0
                || strcmp(local_id, p->verified_id) != 0) {
-        fprintf(stderr, "refusing to push: %s changed or vanished (folder "
-                "wiped or unmounted?)\n", local_file);
+        fprintf(stderr, "refusing to push: %s/%s changed or vanished (folder "
+                "wiped or unmounted?)\n", w->o.dir, CS_SENTINEL);
         _exit(JOB_REFUSED_NO_SENTINEL);
     }
     argv_add(&a, "rsync");
@@ -979,65 +1222,38 @@ static void job_run(const struct watcher *w, const struct peer *p,
         argv_add(&a, "--delete");
     }
     argv_transport(w, p, &a);
-    argv_add(&a, "--backup");
-    if (rsyncd(w)) {
-        argv_add(&a, "-R");
-        argv_add(&a, argv_cat(&a, "--backup-dir=", w->q_name, "/", p->stamp,
-                              NULL));
-    } else {
-        argv_add(&a, argv_cat(&a, "--backup-dir=", w->o.quarantine, "/",
-                              p->stamp, NULL));
-    }
-    if (full) {
-        /* The sentinel always travels, whatever the excludes say. */
-        argv_add(&a, rsyncd(w) ? argv_cat(&a, "--include=/", w->dir_name, "/",
-                                          CS_SENTINEL, NULL)
-                 : "--include=/" CS_SENTINEL);
-    }
-    for (size_t i = 0; i < w->o.nexcludes; i++) {
-        const char *x = w->o.excludes[i];
-
-        argv_add(&a, "--exclude");
-        argv_add(&a, rsyncd(w) && x[0] == '/'
-                 ? argv_cat(&a, "/", w->dir_name, x, NULL) : x);
-    }
-    if (full) {
-        /* Quick check to the nanosecond (rsync compares seconds by default). */
-        argv_add(&a, "--modify-window=-1");
-    } else {
-        /* The listed files did change: never skip one on size and time. */
-        argv_add(&a, "--ignore-times");
-    }
-    if (mode == PUSH_FILTER) {
-        argv_add(&a, argv_cat(&a, "--filter=merge ", p->filter_file, NULL));
-    } else if (mode == PUSH_LIST) {
-        argv_add(&a, argv_cat(&a, "--files-from=", p->list_file, NULL));
-        argv_add(&a, "--from0");
-    }
+    argv_backup(w, p, &a);
+    argv_select(w, p, &a, mode);
     if (mode == PUSH_LIST && rsyncd(w)) {
         argv_add(&a, argv_cat(&a, w->parent, "/", NULL));
-        argv_add(&a, remote_path(w, p, &a, ""));
+        argv_add(&a, remote_path(w, p, &a, "confsync", ""));
     } else if (rsyncd(w)) {
         argv_add(&a, argv_cat(&a, w->parent, "/./", w->dir_name, "/", NULL));
-        argv_add(&a, remote_path(w, p, &a, ""));
+        argv_add(&a, remote_path(w, p, &a, "confsync", ""));
     } else {
         argv_add(&a, argv_cat(&a, w->o.dir, "/", NULL));
-        argv_add(&a, remote_path(w, p, &a, argv_cat(&a, w->o.dir, "/", NULL)));
+        argv_add(&a, remote_path(w, p, &a, "",
+                                 argv_cat(&a, w->o.dir, "/", NULL)));
     }
-    execvp(a.v[0], (char *const *) a.v);
-    fprintf(stderr, "cannot execute rsync: %s\n", strerror(errno));
-    _exit(JOB_LOCAL_ERROR);
+    _exit(argv_exec(&a));
 }
 
+/* A quarantine session folder name nobody can guess ahead: the date, 64
+ * random bits and the source node. */
 static void stamp_new(const struct watcher *w, struct peer *p)
 {
     time_t t = time(NULL);
     struct tm tm;
     char when[32];
+    uint64_t rnd = 0;
 
     localtime_r(&t, &tm);
     strftime(when, sizeof(when), "%Y-%m-%d_%H%M%S", &tm);
-    snprintf(p->stamp, sizeof(p->stamp), "%s_from_%s", when, w->o.node);
+    if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd)) {
+        rnd = (uint64_t) ra_now_ms() ^ ((uint64_t) getpid() << 32);
+    }
+    snprintf(p->stamp, sizeof(p->stamp), "%s_%016llx_from_%s", when,
+             (unsigned long long) rnd, w->o.node);
 }
 
 static void job_start(struct watcher *w, struct peer *p)
@@ -1067,7 +1283,7 @@ static void job_start(struct watcher *w, struct peer *p)
             mode = PUSH_FULL;
         }
     }
-    if (full) {
+    if (full || p->stamp[0] == '\0') {
         stamp_new(w, p);
     }
     pid = fork();
@@ -1130,6 +1346,17 @@ static void job_error_text(const struct peer *p, char *out, size_t len)
     while (end > buf && (end[-1] == '\n' || end[-1] == ' ')) {
         *--end = '\0';
     }
+    /* Our own reason ("confsync: ...", from this program or the peer's
+     * --receive) beats rsync's closing "rsync error: ..." line. */
+    start = strstr(buf, "confsync: ");
+    while (start != NULL && start != buf && start[-1] != '\n') {
+        start = strstr(start + 1, "confsync: ");
+    }
+    if (start != NULL) {
+        start[strcspn(start, "\n")] = '\0';
+        cs_text_copy(out, len, start + strlen("confsync: "));
+        return;
+    }
     start = strrchr(buf, '\n');
     cs_text_copy(out, len, start != NULL ? start + 1 : buf);
 }
@@ -1155,10 +1382,7 @@ static void job_done(struct watcher *w, struct peer *p, int status)
     w->state_dirty = true;
     if (code == 0 || code == 24) {
         if (was_full) {
-            char file[PATH_MAX];
-
-            snprintf(file, sizeof(file), "%s/%s", w->o.dir, CS_SENTINEL);
-            sentinel_read(file, p->verified_id, sizeof(p->verified_id));
+            sentinel_read(w->o.dir, p->verified_id, sizeof(p->verified_id));
         }
         if (p->failures > 0 || p->refused || was_full) {
             ra_log_notice("peer in sync | peer=%s full=%d", p->node, was_full);
@@ -1312,28 +1536,28 @@ static int on_signal(struct watcher *w)
     return 0;
 }
 
-static int peer_parse(struct watcher *w, const char *spec, struct peer *p)
+static int peer_parse(struct watcher *w, const char *text, struct peer *p)
 {
-    const char *eq = strchr(spec, '=');
-    const char *colon = NULL;
+    struct cs_peer_spec spec;
+    const char *why = NULL;
 
     memset(p, 0, sizeof(*p));
-    if (eq == NULL || eq == spec || eq[1] == '\0') {
+    if (cs_peer_parse(text, &spec, &why) != 0) {
+        snprintf(w->error, sizeof(w->error), "bad peer %.64s: %s", text, why);
         return -EINVAL;
     }
-    p->node = strndup(spec, (size_t) (eq - spec));
-    colon = strrchr(eq + 1, ':');
-    if (colon != NULL && strchr(eq + 1, ':') == colon) {
-        p->host = strndup(eq + 1, (size_t) (colon - eq - 1));
-        p->port = strdup(colon + 1);
-    } else {
-        p->host = strdup(eq + 1);
-    }
-    if (p->node == NULL || p->host == NULL) {
+    p->node = strdup(spec.node);
+    p->host = strdup(spec.host);
+    p->port = spec.port[0] != '\0' ? strdup(spec.port) : NULL;
+    if (p->node == NULL || p->host == NULL
+        || (spec.port[0] != '\0' && p->port == NULL)) {
         return -ENOMEM;
     }
     p->reachable = true;
-    snprintf(p->err_file, sizeof(p->err_file), "%s.%s.err", w->o.state, p->node);
+    if (snprintf(p->err_file, sizeof(p->err_file), "%s.%s.err", w->o.state,
+                 p->node) >= (int) sizeof(p->err_file) - 8) {
+        return -ENAMETOOLONG;   /* and so the other names below */
+    }
     snprintf(p->filter_file, sizeof(p->filter_file), "%s.%s.filter",
              w->o.state, p->node);
     snprintf(p->id_file, sizeof(p->id_file), "%s.%s.id", w->o.state, p->node);
@@ -1360,29 +1584,50 @@ static void peers_free(struct watcher *w)
     free(w->peers);
 }
 
+/* The rsync daemon's user from the secrets file (root's, not readable by
+ * others: checked); the password goes to rsync through RSYNC_PASSWORD in
+ * its environment, never on an argv. */
 static int secrets_load(struct watcher *w)
 {
-    char line[512];
-    FILE *f = fopen(w->o.secrets_file, "re");
-    char *colon = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    char *save = NULL;
+    int fd = ra_file_open_read(w->o.secrets_file, 0);
+    struct stat sb;
     int rc = -EINVAL;
 
-    if (f == NULL) {
-        return -errno;
+    if (fd < 0) {
+        return fd;
     }
-    while (fgets(line, sizeof(line), f) != NULL) {
-        line[strcspn(line, "\r\n")] = '\0';
-        colon = strchr(line, ':');
+    if (fstat(fd, &sb) != 0 || sb.st_uid != 0 || (sb.st_mode & 077) != 0) {
+        close(fd);
+        snprintf(w->error, sizeof(w->error), "secrets file %s must be root's "
+                 "and not readable by group or others", w->o.secrets_file);
+        return -EPERM;
+    }
+    close(fd);
+    rc = ra_file_slurp(w->o.secrets_file, 0, 65536, &buf, &len);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = -EINVAL;
+    for (char *line = strtok_r(buf, "\r\n", &save); line != NULL;
+         line = strtok_r(NULL, "\r\n", &save)) {
+        char *colon = strchr(line, ':');
+
         if (line[0] == '#' || colon == NULL) {
             continue;
         }
         *colon = '\0';
+        if (strlen(line) >= sizeof(w->rsync_user)) {
+            break;
+        }
         cs_text_copy(w->rsync_user, sizeof(w->rsync_user), line);
-        cs_text_copy(w->rsync_password, sizeof(w->rsync_password), colon + 1);
-        rc = 0;
+        rc = setenv("RSYNC_PASSWORD", colon + 1, 1) != 0 ? -ENOMEM : 0;
         break;
     }
-    fclose(f);
+    explicit_bzero(buf, len);
+    free(buf);
     return rc;
 }
 
@@ -1409,11 +1654,13 @@ static int transport_setup(struct watcher *w)
         if (w->source && secrets_load(w) != 0) {
             return -EINVAL;
         }
-        if (w->source && setenv("RSYNC_PASSWORD", w->rsync_password, 1) != 0) {
-            return -ENOMEM;
-        }
         return 0;
     }
+    n = (int) readlink("/proc/self/exe", w->self, sizeof(w->self) - 1);
+    if (n <= 0 || n >= (int) sizeof(w->self) - 1) {
+        return -EINVAL;
+    }
+    w->self[n] = '\0';
     n = snprintf(w->ssh_cmd, sizeof(w->ssh_cmd),
                  "ssh -l %s -o BatchMode=yes -o StrictHostKeyChecking=yes "
                  "-o ConnectTimeout=5 -o ServerAliveInterval=2 "
@@ -1468,6 +1715,7 @@ static int opts_parse(struct watcher *w, int argc, char **argv, char ***peer_spe
     o->secrets_file = "";
     o->quarantine = "";
     o->delay = 100;
+    o->rescan_ms = RESCAN_MS;
     o->excludes = calloc((size_t) argc + 1, sizeof(char *));
     *peer_specs = calloc((size_t) argc + 1, sizeof(char *));
     if (o->excludes == NULL || *peer_specs == NULL) {
@@ -1504,6 +1752,47 @@ static int opts_parse(struct watcher *w, int argc, char **argv, char ***peer_spe
     return 0;
 }
 
+/* Checks the exclude patterns and writes them as the filter file every
+ * push merges (any number of them, never on rsync's argv). */
+static int excludes_setup(struct watcher *w)
+{
+    const char *why = NULL;
+    const char *bad = NULL;
+    char prefix[PATH_MAX] = "";
+    char *text = NULL;
+    size_t len = 0;
+    int rc = cs_excludes_build(&w->ex, (const char *const *) w->o.excludes,
+                               w->o.nexcludes, &why, &bad);
+
+    if (rc != 0) {
+        snprintf(w->error, sizeof(w->error), "bad exclude pattern %.64s: %s",
+                 bad != NULL ? bad : "", why != NULL ? why : strerror(-rc));
+        return rc;
+    }
+    if (!w->source || w->ex.n == 0) {
+        return 0;
+    }
+    if (rsyncd(w)) {
+        snprintf(prefix, sizeof(prefix), "/%s", w->dir_name);
+    }
+    if (snprintf(w->excludes_file, sizeof(w->excludes_file), "%s.excludes",
+                 w->o.state) >= (int) sizeof(w->excludes_file)) {
+        return -ENAMETOOLONG;
+    }
+    text = cs_excludes_filter(&w->ex, prefix, &len);
+    if (text == NULL) {
+        return -ENOMEM;
+    }
+    rc = ra_file_replace(w->excludes_file, text, len, 0600, RA_FSAFE_KEEP,
+                         RA_FSAFE_KEEP);
+    free(text);
+    if (rc != 0) {
+        snprintf(w->error, sizeof(w->error), "cannot write %.200s: %s",
+                 w->excludes_file, strerror(-rc));
+    }
+    return rc;
+}
+
 static int setup(struct watcher *w, char **peer_specs, size_t npeer_specs)
 {
     sigset_t mask;
@@ -1520,6 +1809,9 @@ static int setup(struct watcher *w, char **peer_specs, size_t npeer_specs)
         }
     }
     if (transport_setup(w) != 0) {
+        return -EINVAL;
+    }
+    if (excludes_setup(w) != 0) {
         return -EINVAL;
     }
     sigemptyset(&mask);
@@ -1539,7 +1831,7 @@ static int setup(struct watcher *w, char **peer_specs, size_t npeer_specs)
     if (w->sfd < 0 || w->ifd < 0) {
         return -errno;
     }
-    if (watch_tree(w, "") != 0 || w->root_wd < 0) {
+    if (watch_tree(w, "", true) != 0 || w->root_wd < 0) {
         snprintf(w->error, sizeof(w->error), "cannot watch %s", w->o.dir);
         return -ENOENT;
     }
@@ -1563,6 +1855,7 @@ static void loop(struct watcher *w)
         if (w->draining && drained(w)) {
             break;
         }
+        unwatched_check(w);
         if (w->state_dirty && now - w->state_written >= STATE_DIRTY_MS) {
             state_write(w, w->draining ? CS_PHASE_DRAINING : CS_PHASE_RUNNING);
         } else if (now - w->state_written >= STATE_EVERY_MS) {
@@ -1602,6 +1895,9 @@ int main(int argc, char **argv)
     size_t npeer_specs = 0;
     int rc = 1;
 
+    if (argc > 1 && strcmp(argv[1], "--receive") == 0) {
+        return cs_receive_main(argc, argv);
+    }
     memset(&w, 0, sizeof(w));
     w.ifd = -1;
     w.sfd = -1;
@@ -1653,6 +1949,10 @@ done:
     if (w.sfd >= 0) {
         close(w.sfd);
     }
+    if (w.excludes_file[0] != '\0') {
+        unlink(w.excludes_file);
+    }
+    cs_excludes_free(&w.ex);
     free(w.o.excludes);
     free(peer_specs);
     ra_log_fini();
