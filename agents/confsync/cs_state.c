@@ -5,6 +5,7 @@
 #include "cs_state.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -228,8 +229,11 @@ long cs_state_pending(const struct cs_state *st)
 {
     long total = 0;
 
+    /* Saturates: a state file is outside text, its counts may be anything. */
     for (size_t i = 0; i < st->npeers; i++) {
-        total += st->peers[i].pending < 0 ? 1 : st->peers[i].pending;
+        long n = st->peers[i].pending < 0 ? 1 : st->peers[i].pending;
+
+        total = n > LONG_MAX - total ? LONG_MAX : total + n;
     }
     return total;
 }
