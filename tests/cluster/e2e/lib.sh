@@ -143,7 +143,7 @@ setup_config_dir_all() { # N
 }
 
 # Applies configs/FILE verbatim inside node 1 with the node-specific values.
-apply_config() { # pcs-2node.sh | pcs-3node.sh
+apply_config() { # pcs-2node.sh | pcs-3node.sh | pcs-2node-qdevice.sh
     local -a envs=()
     local l
     while IFS= read -r l; do envs+=("$l"); done < <(config_env)
