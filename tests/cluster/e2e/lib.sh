@@ -111,6 +111,7 @@ GRANT EXECUTE ON function pg_catalog.pg_ls_dir(text, boolean, boolean) TO replic
 GRANT EXECUTE ON function pg_catalog.pg_stat_file(text, boolean) TO replicator;
 GRANT EXECUTE ON function pg_catalog.pg_read_binary_file(text) TO replicator;
 GRANT EXECUTE ON function pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean) TO replicator;
+GRANT pg_checkpoint TO replicator;
 CREATE ROLE ctfreak LOGIN PASSWORD '$CTF_PASS';
 CREATE DATABASE ctfreak OWNER ctfreak;
 EOF
