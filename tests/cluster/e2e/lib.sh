@@ -111,6 +111,7 @@ GRANT EXECUTE ON function pg_catalog.pg_ls_dir(text, boolean, boolean) TO replic
 GRANT EXECUTE ON function pg_catalog.pg_stat_file(text, boolean) TO replicator;
 GRANT EXECUTE ON function pg_catalog.pg_read_binary_file(text) TO replicator;
 GRANT EXECUTE ON function pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean) TO replicator;
+GRANT pg_checkpoint TO replicator;
 CREATE ROLE ctfreak LOGIN PASSWORD '$CTF_PASS';
 CREATE DATABASE ctfreak OWNER ctfreak;
 EOF
@@ -143,7 +144,7 @@ setup_config_dir_all() { # N
 }
 
 # Applies configs/FILE verbatim inside node 1 with the node-specific values.
-apply_config() { # pcs-2node.sh | pcs-3node.sh
+apply_config() { # pcs-2node.sh | pcs-3node.sh | pcs-2node-qdevice.sh
     local -a envs=()
     local l
     while IFS= read -r l; do envs+=("$l"); done < <(config_env)
@@ -218,3 +219,35 @@ quarantined_files() { exec_ids_in "$(nodedir "$1" lib-postgresql)/ctfreak/config
 # is always in a listing taken after it (reading both at once races).
 missing_rows() { local a; a=$(acked); comm -23 <(printf '%s' "${a:+$a$'\n'}") <(present_rows "$1"); }
 missing_files() { local a; a=$(acked); comm -23 <(printf '%s' "${a:+$a$'\n'}") <(present_files "$1"); }
+
+# ---------------------------------------------------------------- roles and watchers shared by e2e/run and qdevice/run
+# Where everything runs, seen from node K: "P S CP CS F IP" (node numbers, - if none)
+STATE_SNIP='
+loc() { crm_resource --locate -r "$1" 2>/dev/null | sed -n "s/.*running on: node\([0-9]\)\( Promoted\)\{0,1\} *$/\1\2/p"; }
+pg=$(loc pgsql-clone); cs=$(loc confsync-clone)
+p=$(grep Promoted <<<"$pg" | cut -c1); s=$(grep -v Promoted <<<"$pg" | head -n1)
+cp=$(grep Promoted <<<"$cs" | cut -c1); cs2=$(grep -v Promoted <<<"$cs" | head -n1)
+echo "${p:--} ${s:--} ${cp:--} ${cs2:--} $(loc ctfreak | head -n1 | grep . || echo -) $(loc ctfreak-ip | head -n1 | grep . || echo -)"
+'
+state() { ctl exec "$1" bash -c "$STATE_SNIP" 2>/dev/null; }
+active_from() { # K: the node running ctfreak, seen from node K
+    local st; st=$(state "$1") || return 1
+    set -- $st
+    [ "$5" != - ] && echo "$5"
+}
+ctf_running_on() { ctl exec "$1" pgrep -f "^$BIN -c " >/dev/null 2>&1; }
+
+# One loop inside each node, samples every 0.2 s: is PostgreSQL a primary,
+# how many CTFreak processes. It dies with the node; restarted after power-on.
+WATCH_SNIP='
+while :; do
+    pg=$(PGCONNECT_TIMEOUT=1 runuser -u postgres -- psql -XAtqc "select pg_is_in_recovery()" 2>/dev/null)
+    n=$(pgrep -fc "^$1 -c ")
+    echo "$EPOCHREALTIME $(hostname) pg=${pg:--} ctf=${n:-0}"
+    sleep 0.2
+done >> /var/log/postgresql/e2e-watch.log 2>/dev/null
+'
+watch_start() { # K
+    ctl exec "$1" bash -c "$WATCH_SNIP" e2e-watch "$BIN" >/dev/null 2>&1 &
+}
+watch_logs() { local k; for k in 1 2; do echo "$(nodedir "$k" log-postgresql)/e2e-watch.log"; done; }
