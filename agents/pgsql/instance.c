@@ -864,6 +864,15 @@ int pgi_rewind(struct pg_inst *pg, const char *conninfo)
             ra_log_warn("%s not kept around pg_rewind: %s", path, strerror(-rc));
         }
     }
+    /* pg_rewind finishes an unclean target's crash recovery in single-user
+     * mode, which refuses a standby ("standby mode is not supported by
+     * single-user servers"): a node killed as a standby could never rejoin.
+     * The start that follows writes standby.signal again. */
+    pgi_path(pg, "standby.signal", path, sizeof(path));
+    rc = ra_file_remove(path);
+    if (rc != 0 && rc != -ENOENT) {
+        ra_log_warn("cannot remove %s before pg_rewind: %s", path, strerror(-rc));
+    }
     source_checkpoint(pg, conninfo);
     rc = rewind_run(pg, conninfo);
     for (size_t i = 0; i < NFILES && local_files[i] != NULL; i++) {
