@@ -29,6 +29,61 @@
 
 static const char *const c_locale_env[] = { "LC_ALL=C", "LANG=C", NULL };
 
+/* The data directory when the datadir parameter is unset: pgdata itself
+ * when it holds PG_VERSION (PAF's and RHEL's layout, postgresql.conf in the
+ * data directory), else the data_directory setting of pgdata's
+ * configuration (Debian's /etc/postgresql/VERSION/CLUSTER), asked once with
+ * postgres -C and kept in HA_RSCTMP so a monitor forks nothing. */
+static int datadir_find(struct pg_inst *pg)
+{
+    char path[PATH_MAX];
+    char cache[PATH_MAX];
+    char *buf = NULL;
+    char *value;
+    size_t len = 0;
+    size_t plen = strlen(pg->pgdata);
+
+    snprintf(path, sizeof(path), "%s/PG_VERSION", pg->pgdata);
+    if (ra_file_exists(path)) {
+        pg->datadir = pg->pgdata;
+        return OCF_SUCCESS;
+    }
+    /* The cache: "<pgdata>\n<datadir>\n", valid for this pgdata. */
+    if (ra_state_path(pg->ctx, "datadir", cache, sizeof(cache)) == 0
+        && strcmp(pg->ctx->action, "start") != 0
+        && strcmp(pg->ctx->action, "validate-all") != 0
+        && ra_file_slurp(cache, RA_FSAFE_KEEP, 2 * PATH_MAX + 4, &buf, &len) == 0
+        && len > plen + 2 && strncmp(buf, pg->pgdata, plen) == 0
+        && buf[plen] == '\n' && buf[len - 1] == '\n' && buf[plen + 1] == '/') {
+        buf[len - 1] = '\0';
+        snprintf(pg->datadir_found, sizeof(pg->datadir_found), "%s",
+                 buf + plen + 1);
+        free(buf);
+        pg->datadir = pg->datadir_found;
+        return OCF_SUCCESS;
+    }
+    free(buf);
+    value = pgi_setting(pg, "data_directory");
+    if (value == NULL || value[0] != '/'
+        || strlen(value) + 64 > sizeof(pg->datadir_found)) {
+        ra_exit_reason("datadir is unset and the data_directory of pgdata %s "
+                       "cannot be read (set datadir)", pg->pgdata);
+        free(value);
+        return OCF_ERR_CONFIGURED;
+    }
+    snprintf(pg->datadir_found, sizeof(pg->datadir_found), "%s", value);
+    pg->datadir = pg->datadir_found;
+    if (asprintf(&buf, "%s\n%s\n", pg->pgdata, value) >= 0) {
+        (void) ra_file_replace(cache, buf, strlen(buf), 0600, RA_FSAFE_KEEP,
+                               (gid_t) -1);
+        free(buf);
+    }
+    ra_log_info("datadir unset: data directory %s (data_directory of %s)",
+                value, pg->pgdata);
+    free(value);
+    return OCF_SUCCESS;
+}
+
 int pgi_init(struct pg_inst *pg, struct ra_ctx *ctx)
 {
     const char *datadir = ra_param(ctx, "datadir");
@@ -62,6 +117,9 @@ int pgi_init(struct pg_inst *pg, struct ra_ctx *ctx)
     if (ra_user_lookup(pg->user, &pg->uid, &pg->gid) != 0) {
         ra_exit_reason("system user %s does not exist", pg->user);
         return OCF_ERR_INSTALLED;
+    }
+    if (datadir == NULL || *datadir == '\0') {
+        return datadir_find(pg);
     }
     return OCF_SUCCESS;
 }

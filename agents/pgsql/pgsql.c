@@ -42,10 +42,13 @@ struct pg_status {
     long long lag;              /* standby: bytes behind the sender, -1 unknown */
     char conninfo[8192];        /* primary_conninfo */
     char ssn[8192];             /* synchronous_standby_names */
+    char data_directory[PATH_MAX]; /* the server's own */
 };
 
 enum pg_state {
     PG_ERROR,                   /* cannot tell: reason printed */
+    PG_WRONG_SERVER,            /* pghost:pgport answers for another data
+                                 * directory: reason printed */
     PG_STOPPED,                 /* cleanly shut down (or never started) */
     PG_CRASHED_PRIMARY,
     PG_CRASHED_STANDBY,
@@ -62,6 +65,7 @@ static const char *pg_state_str(enum pg_state s)
 {
     switch (s) {
     case PG_ERROR:           return "unknown";
+    case PG_WRONG_SERVER:    return "another server";
     case PG_STOPPED:         return "stopped";
     case PG_CRASHED_PRIMARY: return "crashed primary";
     case PG_CRASHED_STANDBY: return "crashed standby";
@@ -88,7 +92,8 @@ static const char status_sql[] =
     " coalesce((SELECT greatest(pg_wal_lsn_diff(latest_end_lsn, flushed_lsn), 0)"
     "           ::bigint FROM pg_stat_wal_receiver), -1),"
     " current_setting('primary_conninfo'),"
-    " current_setting('synchronous_standby_names')";
+    " current_setting('synchronous_standby_names'),"
+    " current_setting('data_directory')";
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -215,7 +220,7 @@ static int status_query(struct pg_inst *pg, PGconn *conn, struct pg_status *st,
     if (res == NULL) {
         return -1;
     }
-    if (PQntuples(res) != 1 || PQnfields(res) != 8) {
+    if (PQntuples(res) != 1 || PQnfields(res) != 9) {
         snprintf(err, errlen, "unexpected answer to the status query");
         goto done;
     }
@@ -240,6 +245,8 @@ static int status_query(struct pg_inst *pg, PGconn *conn, struct pg_status *st,
     }
     snprintf(st->conninfo, sizeof(st->conninfo), "%s", PQgetvalue(res, 0, 6));
     snprintf(st->ssn, sizeof(st->ssn), "%s", PQgetvalue(res, 0, 7));
+    snprintf(st->data_directory, sizeof(st->data_directory), "%s",
+             PQgetvalue(res, 0, 8));
     rc = 0;
 done:
     PQclear(res);
@@ -279,6 +286,22 @@ static enum pg_state state_from_disk(struct pg_inst *pg, struct pg_control *cd,
     return PG_CRASHED_STANDBY;
 }
 
+/* Is the server that answers on pghost:pgport the one in datadir?  A
+ * mismatch (PAF's layout with datadir left at another default, or a port
+ * shared by two clusters) would make stop report success for a server it
+ * never stopped. */
+static bool same_server(const struct pg_inst *pg, const struct pg_status *st)
+{
+    char a[PATH_MAX];
+    char b[PATH_MAX];
+
+    if (strcmp(st->data_directory, pg->datadir) == 0) {
+        return true;
+    }
+    return realpath(st->data_directory, a) != NULL
+           && realpath(pg->datadir, b) != NULL && strcmp(a, b) == 0;
+}
+
 /* One connection, one query: the state of the instance.  conn is left open
  * for the caller when out_conn is not NULL and the server is up. */
 static enum pg_state instance_state(struct pg_inst *pg, struct pg_status *st,
@@ -300,6 +323,14 @@ static enum pg_state instance_state(struct pg_inst *pg, struct pg_status *st,
         ra_exit_reason("status query failed: %s", err);
         PQfinish(conn);
         return PG_ERROR;
+    }
+    if (!same_server(pg, st)) {
+        ra_exit_reason("the server on %s port %s runs data directory %s, not "
+                       "datadir %s: set datadir, pghost or pgport to one "
+                       "server", pg->pghost, pg->port, st->data_directory,
+                       pg->datadir);
+        PQfinish(conn);
+        return PG_WRONG_SERVER;
     }
     s = st->primary ? PG_PRIMARY : PG_STANDBY;
     if (out_conn != NULL) {
@@ -1215,6 +1246,8 @@ static int state_to_ocf(enum pg_state s)
     case PG_NOT_READY:
         ra_exit_reason("postmaster running but not accepting connections");
         return OCF_ERR_GENERIC;
+    case PG_WRONG_SERVER:
+        return OCF_ERR_CONFIGURED;
     case PG_ERROR:
     default:
         return OCF_ERR_GENERIC;
@@ -1503,6 +1536,8 @@ static int start_standby(struct pg_inst *pg)
         return OCF_ERR_GENERIC;
     case PG_NOT_READY:
         return start_wait(pg, 0);
+    case PG_WRONG_SERVER:
+        return OCF_ERR_CONFIGURED;
     case PG_ERROR:
         return OCF_ERR_GENERIC;
     default:
@@ -1603,9 +1638,12 @@ static int pgsql_stop(struct ra_ctx *ctx)
          * shutdown checkpoint is what a switchover target must receive. */
         struct pg_status st;
         struct pg_control cd;
-        bool standby = instance_state(&pg, &st, &cd, NULL) == PG_STANDBY;
+        enum pg_state s = instance_state(&pg, &st, &cd, NULL);
 
-        rc = stop_server(&pg, standby ? STANDBY_FAST_STOP_MS : 0);
+        if (s == PG_WRONG_SERVER) {
+            return OCF_ERR_CONFIGURED;  /* never "stopped" while it runs */
+        }
+        rc = stop_server(&pg, s == PG_STANDBY ? STANDBY_FAST_STOP_MS : 0);
     }
     if (rc == OCF_SUCCESS) {
         show_stopped(&pg);

@@ -25,6 +25,8 @@ struct pg_inst {
     gid_t gid;
     char base[128];             /* resource name without a clone suffix */
     char postgres[PATH_MAX];    /* bindir/postgres */
+    char datadir_found[PATH_MAX]; /* data_directory of pgdata's config,
+                                   * when the datadir parameter is unset */
 };
 
 /* What pg_controldata (LC_ALL=C) says. */
