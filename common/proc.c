@@ -303,8 +303,8 @@ enum ra_pidfile_status ra_pidfile_read(const char *path, uid_t owner_uid, pid_t 
     if (rc == -EPERM) {
         return RA_PIDFILE_UNTRUSTED;
     }
-    if (rc != 0 || len == 0) {
-        free(buf);
+    if (rc != 0 || len == 0 || strlen(buf) != len) {
+        free(buf);              /* empty, or a NUL inside: not a pid file */
         return RA_PIDFILE_INVALID;
     }
     errno = 0;

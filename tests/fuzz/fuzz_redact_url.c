@@ -27,6 +27,30 @@ static bool shows(const char *out, const char *secret, CURLU *u)
     if (secret == NULL || strlen(secret) < 3 || strstr(out, secret) == NULL) {
         return false;
     }
+    /* The URL without its credentials, query and fragment, as libcurl
+     * writes it: a secret found there ("//p" in "tp://p/") is made of what is
+     * shown legitimately, separators included. */
+    {
+        CURLU *safe = curl_url_dup(u);
+        char *text = NULL;
+        bool inside = false;
+
+        if (safe != NULL) {
+            curl_url_set(safe, CURLUPART_USER, NULL, 0);
+            curl_url_set(safe, CURLUPART_PASSWORD, NULL, 0);
+            curl_url_set(safe, CURLUPART_OPTIONS, NULL, 0);
+            curl_url_set(safe, CURLUPART_QUERY, NULL, 0);
+            curl_url_set(safe, CURLUPART_FRAGMENT, NULL, 0);
+            if (curl_url_get(safe, CURLUPART_URL, &text, 0) == CURLUE_OK) {
+                inside = strstr(text, secret) != NULL;
+            }
+            curl_free(text);
+            curl_url_cleanup(safe);
+        }
+        if (inside) {
+            return false;
+        }
+    }
     for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
         char *v = url_part(u, shown[i]);
 
