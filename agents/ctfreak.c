@@ -272,9 +272,16 @@ static int check_node(struct ra_ctx *ctx, const struct instance *inst)
                        strerror(errno));
         return OCF_ERR_INSTALLED;
     }
+    if (stat(inst->config_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        ra_exit_reason("config_dir %s is not a directory on this node", inst->config_dir);
+        return OCF_ERR_INSTALLED;
+    }
+    if (!inst->user_known) {
+        ra_exit_reason("user %s does not exist on this node", inst->user);
+        return OCF_ERR_INSTALLED;
+    }
     /* It runs as the CTFreak user: that user may own it, nobody else. */
-    rc = ra_param_trusted("binary", inst->binary,
-                          inst->user_known ? inst->uid : RA_TRUST_ROOT_ONLY);
+    rc = ra_param_trusted("binary", inst->binary, inst->uid);
     if (rc == OCF_SUCCESS) {
         rc = check_state_file(ctx, inst, "pidfile", inst->pidfile);
     }
@@ -283,14 +290,6 @@ static int check_node(struct ra_ctx *ctx, const struct instance *inst)
     }
     if (rc != OCF_SUCCESS) {
         return rc;
-    }
-    if (stat(inst->config_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        ra_exit_reason("config_dir %s is not a directory on this node", inst->config_dir);
-        return OCF_ERR_INSTALLED;
-    }
-    if (!inst->user_known) {
-        ra_exit_reason("user %s does not exist on this node", inst->user);
-        return OCF_ERR_INSTALLED;
     }
     for (size_t i = 0; files[i] != NULL; i++) {
         const char *f = ra_param(ctx, files[i]);

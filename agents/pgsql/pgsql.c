@@ -2106,15 +2106,16 @@ static int pgsql_notify(struct ra_ctx *ctx)
 
 /* ---- validate-all ------------------------------------------------------ */
 
-/* bindir and its programs: there, and root's alone (root runs
- * pg_controldata; a folder another user owns chooses what runs). */
+/* bindir and its programs: there, and root's or system_user's (they run
+ * as system_user; a folder another user owns would choose what runs as
+ * system_user, with the cluster's data and replication credentials). */
 static int check_binaries(struct pg_inst *pg)
 {
     const char *bins[] = { "postgres", "pg_controldata",
                            ra_param_bool(pg->ctx, "rewind") ? "pg_rewind" : NULL,
                            NULL };
     char path[PATH_MAX];
-    int rc = ra_param_trusted("bindir", pg->bindir, RA_TRUST_ROOT_ONLY);
+    int rc = ra_param_trusted("bindir", pg->bindir, pg->uid);
 
     for (size_t i = 0; rc == OCF_SUCCESS && bins[i] != NULL; i++) {
         snprintf(path, sizeof(path), "%s/%s", pg->bindir, bins[i]);
@@ -2122,7 +2123,7 @@ static int check_binaries(struct pg_inst *pg)
             ra_exit_reason("parameter bindir: %s is missing or not executable", path);
             return OCF_ERR_INSTALLED;
         }
-        rc = ra_param_trusted("bindir", path, RA_TRUST_ROOT_ONLY);
+        rc = ra_param_trusted("bindir", path, pg->uid);
     }
     return rc;
 }
