@@ -26,6 +26,7 @@
 #include "common/ra.h"
 #include "common/redact.h"
 #include "common/run.h"
+#include "common/trust.h"
 
 extern const char ctfreak_metadata[];
 extern const struct ra_param_def ctfreak_params[];
@@ -35,6 +36,8 @@ extern const struct ra_param_def ctfreak_params[];
 #define DB_GATE_WAIT_MS 5000
 #define DB_GATE_POLL_MS 200
 #define LOG_DIR_DEFAULT "/var/log/ctfreak-ha"
+/* PostgreSQL's longest identifier (NAMEDATALEN - 1). */
+#define DB_ROLE_MAX 63
 
 /* The instance as the parameters describe it. */
 struct instance {
@@ -201,6 +204,13 @@ static int check_configuration(struct ra_ctx *ctx)
                        ra_redact_url(url, shown, sizeof(shown)));
         return OCF_ERR_CONFIGURED;
     }
+    if (strlen(ra_param(ctx, "db_role")) > DB_ROLE_MAX
+        || strpbrk(ra_param(ctx, "db_role"), "\t\n") != NULL) {
+        ra_exit_reason("parameter db_role is longer than %d bytes or holds a tab or "
+                       "newline: no PostgreSQL role has that name (value not shown)",
+                       DB_ROLE_MAX);
+        return OCF_ERR_CONFIGURED;
+    }
     if (*conninfo != '\0') {
         char *err = NULL;
         PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
@@ -217,11 +227,45 @@ static int check_configuration(struct ra_ctx *ctx)
     return OCF_SUCCESS;
 }
 
+/* A pid file or log file given as a parameter: its folder exists, and a
+ * file already there is a regular file of root or the CTFreak user (the
+ * agent writes it as root).  Returns an OCF code, the reason given. */
+static int check_state_file(struct ra_ctx *ctx, const struct instance *inst,
+                            const char *param, const char *path)
+{
+    char dir[PATH_MAX];
+    char *slash;
+    struct stat st;
+
+    if (*ra_param(ctx, param) == '\0') {
+        return OCF_SUCCESS;     /* the agent's own default folder */
+    }
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (slash != NULL && slash != dir) {
+        *slash = '\0';
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            ra_exit_reason("parameter %s: folder %s does not exist on this node",
+                           param, dir);
+            return OCF_ERR_INSTALLED;
+        }
+    }
+    if (lstat(path, &st) == 0
+        && (!S_ISREG(st.st_mode)
+            || (st.st_uid != 0 && (!inst->user_known || st.st_uid != inst->uid)))) {
+        ra_exit_reason("parameter %s: %s is not a regular file of root or %s",
+                       param, path, inst->user);
+        return OCF_ERR_PERM;
+    }
+    return OCF_SUCCESS;
+}
+
 /* Problems of this node only (software or files missing here). */
 static int check_node(struct ra_ctx *ctx, const struct instance *inst)
 {
     static const char *const files[] = { "ca_file", "client_cert", "client_key", NULL };
     struct stat st;
+    int rc;
 
     if (access(inst->binary, X_OK) != 0) {
         ra_exit_reason("binary %s is not executable on this node: %s", inst->binary,
@@ -236,6 +280,17 @@ static int check_node(struct ra_ctx *ctx, const struct instance *inst)
         ra_exit_reason("user %s does not exist on this node", inst->user);
         return OCF_ERR_INSTALLED;
     }
+    /* It runs as the CTFreak user: that user may own it, nobody else. */
+    rc = ra_param_trusted("binary", inst->binary, inst->uid);
+    if (rc == OCF_SUCCESS) {
+        rc = check_state_file(ctx, inst, "pidfile", inst->pidfile);
+    }
+    if (rc == OCF_SUCCESS) {
+        rc = check_state_file(ctx, inst, "log_file", inst->logfile);
+    }
+    if (rc != OCF_SUCCESS) {
+        return rc;
+    }
     for (size_t i = 0; files[i] != NULL; i++) {
         const char *f = ra_param(ctx, files[i]);
 
@@ -243,6 +298,11 @@ static int check_node(struct ra_ctx *ctx, const struct instance *inst)
             ra_exit_reason("%s %s is not readable on this node", files[i], f);
             return OCF_ERR_INSTALLED;
         }
+    }
+    /* Root reads the private key for the health check: root's alone. */
+    if (*ra_param(ctx, "client_key") != '\0') {
+        return ra_param_trusted("client_key", ra_param(ctx, "client_key"),
+                                RA_TRUST_ROOT_ONLY);
     }
     return OCF_SUCCESS;
 }

@@ -123,11 +123,20 @@ static const char *path_check(const char *value)
     if (value[0] != '/') {
         return "is not an absolute path";
     }
+    if (strlen(value) >= PATH_MAX) {
+        return "is longer than PATH_MAX";
+    }
     return NULL;
 }
 
+/* A user or role name: Linux allows 32 bytes, PostgreSQL 63. */
+#define NAME_MAX_LEN 63
+
 static const char *name_check(const char *value)
 {
+    if (strlen(value) > NAME_MAX_LEN) {
+        return "is longer than 63 bytes";
+    }
     if (control_char(value, "") != NULL || strpbrk(value, " ") != NULL) {
         return "holds a blank or a control character";
     }

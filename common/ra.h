@@ -38,7 +38,8 @@ enum ra_param_type {
     RA_PARAM_PATH,      /* string in meta-data, <special> type="path": absolute,
                          * no control character */
     RA_PARAM_NAME,      /* string in meta-data, <special> type="name" (a user):
-                         * no control character or blank, no leading '-' */
+                         * no control character or blank, no leading '-',
+                         * at most 63 bytes */
 };
 
 /* One parameter as the meta-data describes it (generated from the XML). */

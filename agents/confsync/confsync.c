@@ -23,6 +23,7 @@
 #include "cs_state.h"
 #include "cs_rules.h"
 #include "fsafe.h"
+#include "trust.h"
 
 extern const char confsync_metadata[];
 extern const struct ra_param_def confsync_params[];
@@ -183,6 +184,8 @@ static int excludes_check(char **excludes)
     return rc == 0 ? OCF_SUCCESS : bad_param("excludes", "out of memory");
 }
 
+static int trusted_file(const char *param, const char *path);
+
 static int file_check(const char *param, const char *path, bool secret)
 {
     struct stat sb;
@@ -219,6 +222,42 @@ static int file_check(const char *param, const char *path, bool secret)
     if (secret && (sb.st_mode & 077) != 0) {
         ra_exit_reason("%s %s must not be readable by group or others", param,
                        path);
+        return OCF_ERR_ARGS;
+    }
+    return trusted_file(param, path);
+}
+
+/* Root reads it (a key, the host keys it trusts, the daemon's passwords):
+ * it and its folders are root's alone (trust.h). */
+static int trusted_file(const char *param, const char *path)
+{
+    const char *bad = path;
+
+    if (ra_trust_check(path, RA_TRUST_ROOT_ONLY, &bad) != 0) {
+        ra_exit_reason("%s %s: %s is owned or writable by a user other than root",
+                       param, path, bad);
+        return OCF_ERR_ARGS;
+    }
+    return OCF_SUCCESS;
+}
+
+/* dir and the quarantine are created by the agent, in a parent folder that
+ * must exist on this node. */
+static int parent_exists(const char *param, const char *path)
+{
+    char parent[PATH_MAX];
+    char *slash;
+    struct stat sb;
+
+    snprintf(parent, sizeof(parent), "%s", path);
+    slash = strrchr(parent, '/');
+    if (slash == NULL || slash == parent) {
+        return OCF_SUCCESS;
+    }
+    *slash = '\0';
+    if (stat(parent, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        ra_exit_reason("%s %s: its parent folder does not exist on this node",
+                       param, path);
         return OCF_ERR_ARGS;
     }
     return OCF_SUCCESS;
@@ -367,7 +406,13 @@ static int cfg_load(struct ra_ctx *ctx, struct cs_cfg *cfg)
     if (rc != OCF_SUCCESS) {
         return rc;
     }
-    rc = transport_files_check(cfg);
+    rc = parent_exists("dir", cfg->dir);
+    if (rc == OCF_SUCCESS) {
+        rc = parent_exists("quarantine_dir", cfg->quarantine);
+    }
+    if (rc == OCF_SUCCESS) {
+        rc = transport_files_check(cfg);
+    }
     if (rc != OCF_SUCCESS) {
         return rc;
     }

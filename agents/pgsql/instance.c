@@ -115,7 +115,8 @@ int pgi_init(struct pg_inst *pg, struct ra_ctx *ctx)
     snprintf(pg->postgres, sizeof(pg->postgres), "%s/postgres", pg->bindir);
     snprintf(pg->base, sizeof(pg->base), "%.*s", (int) n, ctx->instance);
     if (ra_user_lookup(pg->user, &pg->uid, &pg->gid) != 0) {
-        ra_exit_reason("system user %s does not exist", pg->user);
+        ra_exit_reason("parameter system_user: user %s does not exist on this node",
+                       pg->user);
         return OCF_ERR_INSTALLED;
     }
     if (datadir == NULL || *datadir == '\0') {

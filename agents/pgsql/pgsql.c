@@ -21,6 +21,7 @@
 #include "ra.h"
 #include "redact.h"
 #include "run.h"
+#include "trust.h"
 
 extern const char pgsql_metadata[];
 extern const struct ra_param_def pgsql_params[];
@@ -1574,20 +1575,17 @@ static int start_standby(struct pg_inst *pg)
     return rc;
 }
 
+static int validate_config(struct pg_inst *pg);
+
 static int pgsql_start(struct ra_ctx *ctx)
 {
     struct pg_inst pg;
-    char why[PATH_MAX + 64];
     int rc = pgi_init(&pg, ctx);
 
-    if (rc != OCF_SUCCESS) {
-        return rc;
+    /* Bad input changes nothing: the checks of validate-all come first. */
+    if (rc == OCF_SUCCESS) {
+        rc = validate_config(&pg);
     }
-    if (!installed(&pg, why, sizeof(why))) {
-        ra_exit_reason("%s", why);
-        return OCF_ERR_INSTALLED;
-    }
-    rc = meta_check();
     if (rc != OCF_SUCCESS) {
         return rc;
     }
@@ -2146,21 +2144,26 @@ static int pgsql_notify(struct ra_ctx *ctx)
 
 /* ---- validate-all ------------------------------------------------------ */
 
+/* bindir and its programs: there, and root's or system_user's (they run
+ * as system_user; a folder another user owns would choose what runs as
+ * system_user, with the cluster's data and replication credentials). */
 static int check_binaries(struct pg_inst *pg)
 {
     const char *bins[] = { "postgres", "pg_controldata",
                            ra_param_bool(pg->ctx, "rewind") ? "pg_rewind" : NULL,
                            NULL };
     char path[PATH_MAX];
+    int rc = ra_param_trusted("bindir", pg->bindir, pg->uid);
 
-    for (size_t i = 0; bins[i] != NULL; i++) {
+    for (size_t i = 0; rc == OCF_SUCCESS && bins[i] != NULL; i++) {
         snprintf(path, sizeof(path), "%s/%s", pg->bindir, bins[i]);
         if (access(path, X_OK) != 0) {
-            ra_exit_reason("%s is missing or not executable", path);
+            ra_exit_reason("parameter bindir: %s is missing or not executable", path);
             return OCF_ERR_INSTALLED;
         }
+        rc = ra_param_trusted("bindir", path, pg->uid);
     }
-    return OCF_SUCCESS;
+    return rc;
 }
 
 static int check_version(struct pg_inst *pg)
@@ -2209,19 +2212,81 @@ static int check_datadir(struct pg_inst *pg)
     struct stat sb;
 
     if (stat(pg->datadir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        ra_exit_reason("data directory %s does not exist", pg->datadir);
+        ra_exit_reason("parameter datadir: data directory %s does not exist",
+                       pg->datadir);
         return OCF_ERR_INSTALLED;
     }
     if (sb.st_uid != pg->uid) {
-        ra_exit_reason("data directory %s is not owned by %s", pg->datadir,
-                       pg->user);
+        ra_exit_reason("parameter datadir: data directory %s is not owned by %s",
+                       pg->datadir, pg->user);
         return OCF_ERR_PERM;
     }
     if ((sb.st_mode & 0077) != 0 && (sb.st_mode & 0027) != 0) {
-        ra_exit_reason("data directory %s must be mode 0700 or 0750",
-                       pg->datadir);
+        ra_exit_reason("parameter datadir: data directory %s must be mode 0700 "
+                       "or 0750", pg->datadir);
         return OCF_ERR_PERM;
     }
+    return OCF_SUCCESS;
+}
+
+/* pgdata: the folder of postgresql.conf (postgres -D), root's or
+ * system_user's. */
+static int check_pgdata(struct pg_inst *pg)
+{
+    char conf[PATH_MAX];
+    struct stat sb;
+
+    if (stat(pg->pgdata, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        ra_exit_reason("parameter pgdata: %s is not a folder", pg->pgdata);
+        return OCF_ERR_INSTALLED;
+    }
+    if (sb.st_uid != 0 && sb.st_uid != pg->uid) {
+        ra_exit_reason("parameter pgdata: %s is owned by neither root nor %s",
+                       pg->pgdata, pg->user);
+        return OCF_ERR_PERM;
+    }
+    snprintf(conf, sizeof(conf), "%s/postgresql.conf", pg->pgdata);
+    if (stat(conf, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        ra_exit_reason("parameter pgdata: %s holds no postgresql.conf", pg->pgdata);
+        return OCF_ERR_INSTALLED;
+    }
+    return OCF_SUCCESS;
+}
+
+/* pghost: an existing socket folder (absolute), or a host name or address. */
+static int check_pghost(struct pg_inst *pg)
+{
+    const char *h = pg->pghost;
+    struct stat sb;
+
+    if (h[0] == '/') {
+        if (strcspn(h, "\n\t") != strlen(h) || stat(h, &sb) != 0
+            || !S_ISDIR(sb.st_mode)) {
+            ra_exit_reason("parameter pghost: the socket folder does not exist");
+            return OCF_ERR_INSTALLED;
+        }
+        return OCF_SUCCESS;
+    }
+    if (h[0] == '\0' || h[0] == '-' || strlen(h) > 253
+        || strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789.:-%") != strlen(h)) {
+        ra_exit_reason("parameter pghost is neither an absolute socket folder "
+                       "nor a host name or address (value not shown)");
+        return OCF_ERR_CONFIGURED;
+    }
+    return OCF_SUCCESS;
+}
+
+static int check_start_opts(struct pg_inst *pg)
+{
+    const char *err = NULL;
+    char **w = ra_words_split(ra_param(pg->ctx, "start_opts"), &err);
+
+    if (w == NULL) {
+        ra_exit_reason("parameter start_opts %s", err != NULL ? err : "cannot be split");
+        return OCF_ERR_CONFIGURED;
+    }
+    ra_words_free(w);
     return OCF_SUCCESS;
 }
 
@@ -2248,7 +2313,13 @@ static int check_settings(struct pg_inst *pg)
     int rc = OCF_SUCCESS;
 
     v = pgi_setting(pg, "hot_standby");
-    if (v == NULL || strcmp(v, "on") != 0) {
+    if (v == NULL) {
+        /* pgdata was checked: most likely an option postgres refuses. */
+        ra_exit_reason("postgres -C -D pgdata start_opts fails: check start_opts "
+                       "and postgresql.conf in pgdata (postgres's message is logged)");
+        return OCF_ERR_CONFIGURED;
+    }
+    if (strcmp(v, "on") != 0) {
         ra_exit_reason("hot_standby must be on (is %s)", v != NULL ? v : "?");
         rc = OCF_ERR_ARGS;
     }
@@ -2306,38 +2377,28 @@ static int check_settings(struct pg_inst *pg)
     return rc;
 }
 
+/* Everything validate-all checks, in the order a bad value is best named
+ * (start runs it too, before it changes anything). */
+static int validate_config(struct pg_inst *pg)
+{
+    int (*const checks[])(struct pg_inst *) = {
+        check_pghost, check_start_opts, check_binaries, check_pgdata,
+        check_datadir, check_version, check_settings, NULL,
+    };
+    int rc = OCF_SUCCESS;
+
+    for (size_t i = 0; rc == OCF_SUCCESS && checks[i] != NULL; i++) {
+        rc = checks[i](pg);
+    }
+    return rc == OCF_SUCCESS ? meta_check() : rc;
+}
+
 static int pgsql_validate(struct ra_ctx *ctx)
 {
     struct pg_inst pg;
     int rc = pgi_init(&pg, ctx);
 
-    if (rc == OCF_SUCCESS) {
-        rc = check_binaries(&pg);
-    }
-    if (rc == OCF_SUCCESS) {
-        rc = check_datadir(&pg);
-    }
-    if (rc == OCF_SUCCESS) {
-        rc = check_version(&pg);
-    }
-    if (rc == OCF_SUCCESS) {
-        char **w;
-        const char *err = NULL;
-
-        w = ra_words_split(ra_param(ctx, "start_opts"), &err);
-        if (w == NULL) {
-            ra_exit_reason("start_opts: %s", err != NULL ? err : "cannot split");
-            rc = OCF_ERR_CONFIGURED;
-        }
-        ra_words_free(w);
-    }
-    if (rc == OCF_SUCCESS) {
-        rc = check_settings(&pg);
-    }
-    if (rc == OCF_SUCCESS) {
-        rc = meta_check();
-    }
-    return rc;
+    return rc == OCF_SUCCESS ? validate_config(&pg) : rc;
 }
 
 static int pgsql_reload_agent(struct ra_ctx *ctx)

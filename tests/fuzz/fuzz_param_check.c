@@ -76,6 +76,7 @@ static void accepted_check(const struct ra_param_def *def, const char *v)
         break;
     case RA_PARAM_NAME:
         FUZZ_ASSERT(v[0] != '-', "%s=\"%s\" looks like an option", def->name, v);
+        FUZZ_ASSERT(strlen(v) <= 63, "%s: a name over 63 bytes accepted", def->name);
         for (const char *c = v; *c != '\0'; c++) {
             FUZZ_ASSERT((unsigned char) *c > 0x20 && *c != 0x7f,
                         "%s: a blank or control character accepted", def->name);
