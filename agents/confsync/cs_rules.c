@@ -106,6 +106,21 @@ bool cs_excludes_match(const struct cs_excludes *ex, const char *rel,
     return false;
 }
 
+/* Writes the prefix (a folder name) of an anchored pattern so that rsync
+ * reads it literally: rsync matches a pattern holding one of "*?[" as a
+ * wildcard, where a backslash escapes, and any other pattern as plain text. */
+static void prefix_write(FILE *f, const char *prefix, const char *pat)
+{
+    bool wild = strpbrk(prefix, "*?[") != NULL || strpbrk(pat, "*?[") != NULL;
+
+    for (const char *c = prefix; *c != '\0'; c++) {
+        if (wild && strchr("*?[\\", *c) != NULL) {
+            fputc('\\', f);
+        }
+        fputc(*c, f);
+    }
+}
+
 char *cs_excludes_filter(const struct cs_excludes *ex, const char *prefix,
                          size_t *len)
 {
@@ -118,8 +133,11 @@ char *cs_excludes_filter(const struct cs_excludes *ex, const char *prefix,
     for (size_t i = 0; i < ex->n; i++) {
         const char *pat = ex->pat[i];
 
-        fprintf(f, "- %s%s%s\n", pat[0] == '/' ? prefix : "", pat,
-                ex->dir_only[i] ? "/" : "");
+        fputs("- ", f);
+        if (pat[0] == '/') {
+            prefix_write(f, prefix, pat);
+        }
+        fprintf(f, "%s%s\n", pat, ex->dir_only[i] ? "/" : "");
     }
     if (fclose(f) != 0) {
         free(text);

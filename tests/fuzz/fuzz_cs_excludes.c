@@ -15,20 +15,34 @@
 #include "fuzz.h"
 
 #define MAX_WORDS 256
-#define PREFIX "/ctfreak"
+/* The prefix: none, or "/<folder name>" (wildcard characters included). */
+static const char *const prefixes[] = { "", "/ctfreak", "/conf[1]", "/a\\b*?" };
 
-/* The one line of word in the filter file, as it must be. */
+/* The one line of word in the filter file, as it must be: "- ", then the
+ * prefix of an anchored pattern as rsync reads it (a pattern with one of
+ * "*?[" is a wildcard, where a backslash escapes; other text is plain),
+ * then the pattern unchanged. */
 static void line_check(const char *line, size_t n, const char *word, const char *prefix)
 {
-    size_t plen = word[0] == '/' ? strlen(prefix) : 0;
+    const char *body = line + 2;
+    size_t blen = n - 2;
+    bool wild = false;
+    size_t i = 0;
     size_t wlen = strlen(word);
 
-    FUZZ_ASSERT(n == 2 + plen + wlen && strncmp(line, "- ", 2) == 0
-                && strncmp(line + 2, prefix, plen) == 0
-                && strncmp(line + 2 + plen, word, wlen) == 0,
-                "line \"%.*s\" for pattern \"%s\"", (int) n, line, word);
-    FUZZ_ASSERT(n > 2 && line[2] != ' ' && line[2] != '\t' && line[n - 1] != ' '
+    FUZZ_ASSERT(n > 2 && strncmp(line, "- ", 2) == 0, "line \"%.*s\"", (int) n, line);
+    FUZZ_ASSERT(body[0] != ' ' && body[0] != '\t' && line[n - 1] != ' '
                 && memchr(line, '\r', n) == NULL, "line \"%.*s\"", (int) n, line);
+    for (size_t k = 0; k < blen; k++) {
+        wild = wild || strchr("*?[", body[k]) != NULL;
+    }
+    for (const char *c = word[0] == '/' ? prefix : ""; *c != '\0'; c++, i++) {
+        i += wild && i < blen && body[i] == '\\';
+        FUZZ_ASSERT(i < blen && body[i] == *c, "line \"%.*s\": prefix %s read otherwise",
+                    (int) n, line, prefix);
+    }
+    FUZZ_ASSERT(blen - i == wlen && strncmp(body + i, word, wlen) == 0,
+                "line \"%.*s\" for pattern \"%s\"", (int) n, line, word);
 }
 
 static void filter_check(const struct cs_excludes *ex, const char *const *words,
@@ -145,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         words[n++] = text + start;
         start += strlen(text + start) + 1;
     }
-    list_check(words, n, rel, data[0] & 1, data[0] & 2 ? PREFIX : "");
+    list_check(words, n, rel, data[0] & 1, prefixes[(data[0] >> 1) % 4]);
     free(text);
     return 0;
 }

@@ -120,6 +120,28 @@ static void excludes_filter_moves_anchored_patterns_under_the_prefix(void **stat
     cs_excludes_free(&ex);
 }
 
+static void excludes_filter_escapes_wildcards_in_the_prefix(void **state)
+{
+    const char *words[] = { "/cache/", "/*.log" };
+    struct cs_excludes ex;
+    const char *why = NULL;
+    const char *bad = NULL;
+    size_t len = 0;
+    char *text;
+    (void) state;
+
+    /* A folder named "conf[1]" must not read as the class "[1]". */
+    assert_int_equal(cs_excludes_build(&ex, words, 2, &why, &bad), 0);
+    text = cs_excludes_filter(&ex, "/conf[1]", &len);
+    assert_string_equal(text, "- /conf\\[1]/cache/\n- /conf\\[1]/*.log\n");
+    free(text);
+    /* Without any wildcard rsync compares plainly: a backslash stays. */
+    text = cs_excludes_filter(&ex, "/a\\b", &len);
+    assert_string_equal(text, "- /a\\b/cache/\n- /a\\\\b/*.log\n");
+    free(text);
+    cs_excludes_free(&ex);
+}
+
 static void peer_parse_splits_node_host_and_port(void **state)
 {
     struct cs_peer_spec p;
@@ -168,6 +190,7 @@ int main(void)
         cmocka_unit_test(excludes_match_like_rsync),
         cmocka_unit_test(excludes_filter_holds_every_pattern_of_a_long_list),
         cmocka_unit_test(excludes_filter_moves_anchored_patterns_under_the_prefix),
+        cmocka_unit_test(excludes_filter_escapes_wildcards_in_the_prefix),
         cmocka_unit_test(peer_parse_splits_node_host_and_port),
         cmocka_unit_test(peer_parse_refuses_bad_or_too_long_text),
     };
