@@ -45,13 +45,19 @@ static void ref_keep(FILE *want, const char *list, const char *stop, const char 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = fuzz_cstr(data, size);
+    char *text;
     const char *f[FIELDS] = { NULL, NULL, NULL, "" };
     char *want = NULL;
     size_t wlen = 0;
     FILE *w;
     char *got;
 
+    /* Lists of some hundred names (the stack overflow was at 2 kB); the
+     * reference is quadratic: longer inputs only slow the search down. */
+    if (size > 6000) {
+        return 0;
+    }
+    text = fuzz_cstr(data, size);
     /* The copy keeps the NUL bytes (and ends with one): the fields. */
     for (size_t i = 0, start = 0; i < FIELDS && start <= size; i++) {
         f[i] = text + start;

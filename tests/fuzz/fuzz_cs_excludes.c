@@ -86,7 +86,13 @@ static void literal_check(const char *w)
         FUZZ_ASSERT(cs_excludes_match(&ex, rel, name, true), "\"%s\" misses %s", w, rel);
         FUZZ_ASSERT(cs_excludes_match(&ex, rel, name, false) == !dir_only,
                     "\"%s\" on the file %s", w, rel);
-    } else if (name[0] == '/' && name[1] != '\0') {
+    } else if (name[0] != '/') {
+        const char *base = strrchr(name, '/') + 1;
+
+        snprintf(rel, sizeof(rel), "sub/%s", name);
+        FUZZ_ASSERT(cs_excludes_match(&ex, name, base, true)
+                    && cs_excludes_match(&ex, rel, base, true), "\"%s\" misses %s", w, rel);
+    } else if (name[1] != '\0') {
         const char *base = strrchr(name, '/') + 1;
 
         FUZZ_ASSERT(cs_excludes_match(&ex, name + 1, base, true), "\"%s\" misses %s",
@@ -97,6 +103,37 @@ static void literal_check(const char *w)
     }
     cs_excludes_free(&ex);
     free(name);
+}
+
+static size_t slashes(const char *s, size_t n)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        k += s[i] == '/';
+    }
+    return k;
+}
+
+/* As in rsync, a '*' or '?' of a pattern without "**" never stands for a '/':
+ * a path it matches has as many components (anchored) or more (not). */
+static void slash_check(const char *w, const char *rel, bool matched)
+{
+    size_t len = strlen(w);
+    size_t core = len > 1 && w[len - 1] == '/' ? len - 1 : len;
+
+    /* A class or an escape may hold a '/' that separates nothing. */
+    if (!matched || strstr(w, "**") != NULL || memchr(w, '/', core) == NULL
+        || strpbrk(w, "[\\") != NULL) {
+        return;
+    }
+    if (w[0] == '/') {
+        FUZZ_ASSERT(slashes(rel, strlen(rel)) + 1 == slashes(w, core),
+                    "\"%s\" matches %s", w, rel);
+    } else {
+        FUZZ_ASSERT(slashes(rel, strlen(rel)) >= slashes(w, core), "\"%s\" matches %s",
+                    w, rel);
+    }
 }
 
 /* The list's verdict against each pattern's own. */
@@ -110,6 +147,7 @@ static void list_check(const char *const *words, size_t n, const char *rel, bool
     const char *name = strrchr(rel, '/') != NULL ? strrchr(rel, '/') + 1 : rel;
     size_t first_bad = n;
     bool any = false;
+    bool matched;
     int rc;
 
     for (size_t i = 0; i < n; i++) {
@@ -121,7 +159,9 @@ static void list_check(const char *const *words, size_t n, const char *rel, bool
         FUZZ_ASSERT(w1 == NULL || (why == w1 && bad == words[i]), "reason for \"%s\"",
                     words[i]);
         first_bad = w1 != NULL && first_bad == n ? i : first_bad;
-        any = any || (rc == 0 && cs_excludes_match(&one, rel, name, isdir));
+        matched = rc == 0 && cs_excludes_match(&one, rel, name, isdir);
+        slash_check(words[i], rel, matched);
+        any = any || matched;
         cs_excludes_free(&one);
         literal_check(words[i]);
     }
