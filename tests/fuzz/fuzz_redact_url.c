@@ -16,24 +16,37 @@ static char *url_part(CURLU *u, CURLUPart part)
     return curl_url_get(u, part, &v, 0) == CURLUE_OK ? v : NULL;
 }
 
-/* Is secret shown in out, apart from where it is a part of something shown
- * legitimately (scheme, host, port, path)? */
+/* Is secret shown in out, apart from where it is a part of what is shown
+ * legitimately ("scheme://[***@]host[:port]/path", across the separators
+ * too)? */
 static bool shows(const char *out, const char *secret, CURLU *u)
 {
-    const CURLUPart shown[] = { CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT,
-                                CURLUPART_PATH };
-    bool elsewhere = false;
+    char *scheme;
+    char *host;
+    char *port;
+    char *path;
+    char legit[4096];
+    char masked[4096];
 
     if (secret == NULL || strlen(secret) < 3 || strstr(out, secret) == NULL) {
         return false;
     }
-    for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
-        char *v = url_part(u, shown[i]);
-
-        elsewhere = elsewhere || (v != NULL && strstr(v, secret) != NULL);
-        curl_free(v);
-    }
-    return !elsewhere && strstr("http https ftp", secret) == NULL;
+    scheme = url_part(u, CURLUPART_SCHEME);
+    host = url_part(u, CURLUPART_HOST);
+    port = url_part(u, CURLUPART_PORT);
+    path = url_part(u, CURLUPART_PATH);
+    snprintf(legit, sizeof(legit), "%s://%s%s%s%s", scheme != NULL ? scheme : "",
+             host != NULL ? host : "", port != NULL ? ":" : "", port != NULL ? port : "",
+             path != NULL ? path : "");
+    snprintf(masked, sizeof(masked), "%s://***@%s%s%s%s", scheme != NULL ? scheme : "",
+             host != NULL ? host : "", port != NULL ? ":" : "", port != NULL ? port : "",
+             path != NULL ? path : "");
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    return strstr(legit, secret) == NULL && strstr(masked, secret) == NULL
+           && strstr("http https ftp", secret) == NULL;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
