@@ -1,6 +1,7 @@
 /* fuzz_pidfile.c: ra_pidfile_read on a file holding the input (a pid file
  * may sit in a folder the service user can write): a pid is accepted only
- * when the file is a number above 1 and nothing else but blanks.
+ * when the file (64 bytes at most) is a number above 1 and nothing else but
+ * blanks.
  * Licence: GPL-2.0-or-later. */
 #include "config.h"
 
@@ -34,7 +35,7 @@ static bool pid_text(const char *s, long long *v)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[512];
-    char text[32];
+    char text[72];
     pid_t pid = -1;
     long long v = 0;
     enum ra_pidfile_status st;
@@ -50,9 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     FUZZ_ASSERT(pid > 1, "pid %d accepted", (int) pid);
-    /* The pid is read from at most the first 31 bytes. */
-    memcpy(text, data, size < 31 ? size : 31);
-    text[size < 31 ? size : 31] = '\0';
+    /* The whole file is read (it is refused above 64 bytes), up to a NUL. */
+    FUZZ_ASSERT(size <= 64, "a file of %zu bytes accepted", size);
+    memcpy(text, data, size);
+    text[size] = '\0';
     FUZZ_ASSERT(pid_text(text, &v) && v == pid && v <= INT_MAX,
                 "\"%s\" accepted as pid %d", text, (int) pid);
     return 0;
