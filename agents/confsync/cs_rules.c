@@ -86,6 +86,25 @@ int cs_excludes_build(struct cs_excludes *ex, const char *const *words,
     return 0;
 }
 
+/* rsync's reading of a pattern holding a '/' or "**": a wildcard stops at
+ * slashes unless the pattern holds "**"; an anchored pattern ("/x") matches
+ * the whole path, another one any tail of whole components. */
+static bool path_match(const char *pat, const char *rel)
+{
+    int flags = strstr(pat, "**") != NULL ? 0 : FNM_PATHNAME;
+
+    if (pat[0] == '/') {
+        return fnmatch(pat + 1, rel, flags) == 0;
+    }
+    for (const char *p = rel; p != NULL; p = strchr(p, '/')) {
+        p += *p == '/';
+        if (fnmatch(pat, p, flags) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool cs_excludes_match(const struct cs_excludes *ex, const char *rel,
                        const char *name, bool isdir)
 {
@@ -95,15 +114,30 @@ bool cs_excludes_match(const struct cs_excludes *ex, const char *rel,
         if (ex->dir_only[i] && !isdir) {
             continue;
         }
-        if (strchr(pat, '/') == NULL) {
+        if (strchr(pat, '/') == NULL && strstr(pat, "**") == NULL) {
             if (fnmatch(pat, name, 0) == 0) {
                 return true;
             }
-        } else if (fnmatch(pat[0] == '/' ? pat + 1 : pat, rel, 0) == 0) {
+        } else if (path_match(pat, rel)) {
             return true;
         }
     }
     return false;
+}
+
+/* Writes the prefix (a folder name) of an anchored pattern so that rsync
+ * reads it literally: rsync matches a pattern holding one of "*?[" as a
+ * wildcard, where a backslash escapes, and any other pattern as plain text. */
+static void prefix_write(FILE *f, const char *prefix, const char *pat)
+{
+    bool wild = strpbrk(prefix, "*?[") != NULL || strpbrk(pat, "*?[") != NULL;
+
+    for (const char *c = prefix; *c != '\0'; c++) {
+        if (wild && strchr("*?[\\", *c) != NULL) {
+            fputc('\\', f);
+        }
+        fputc(*c, f);
+    }
 }
 
 char *cs_excludes_filter(const struct cs_excludes *ex, const char *prefix,
@@ -118,8 +152,11 @@ char *cs_excludes_filter(const struct cs_excludes *ex, const char *prefix,
     for (size_t i = 0; i < ex->n; i++) {
         const char *pat = ex->pat[i];
 
-        fprintf(f, "- %s%s%s\n", pat[0] == '/' ? prefix : "", pat,
-                ex->dir_only[i] ? "/" : "");
+        fputs("- ", f);
+        if (pat[0] == '/') {
+            prefix_write(f, prefix, pat);
+        }
+        fprintf(f, "%s%s\n", pat, ex->dir_only[i] ? "/" : "");
     }
     if (fclose(f) != 0) {
         free(text);

@@ -35,7 +35,8 @@ bool cs_excludes_match(const struct cs_excludes *ex, const char *rel,
                        const char *name, bool isdir);
 
 /* The rsync filter-file text of ex, one "- pattern" line each, anchored
- * patterns ("/x") moved under prefix ("" or "/<name>").  Returns a malloc'd
+ * patterns ("/x") moved under prefix ("" or "/<name>", its wildcard
+ * characters escaped when rsync would read them).  Returns a malloc'd
  * NUL-terminated text (*len bytes) or NULL when out of memory. */
 char *cs_excludes_filter(const struct cs_excludes *ex, const char *prefix,
                          size_t *len);

@@ -107,6 +107,10 @@ int pgi_pidfile_parse(const char *buf, struct pg_pidfile *pf)
     long pid;
 
     memset(pf, 0, sizeof(*pf));
+    /* Digits first: strtol would skip blanks and newlines (a pid on line 3). */
+    if (p[0] < '0' || p[0] > '9') {
+        return -EINVAL;
+    }
     errno = 0;
     pid = strtol(p, &end, 10);
     if (errno != 0 || end == p || pid <= 1 || pid > INT32_MAX
@@ -133,10 +137,20 @@ int pgi_pidfile_parse(const char *buf, struct pg_pidfile *pf)
 int pgi_location_parse(const char *s, unsigned *tli, uint64_t *lsn, bool *last)
 {
     char l[32];
+    char *end = NULL;
+    unsigned long t;
 
-    if (s == NULL || sscanf(s, "%u:%31[^:]", tli, l) != 2) {
+    /* Digits first: "%u" would take blanks, a sign and wrap around. */
+    if (s == NULL || s[0] < '0' || s[0] > '9') {
         return -EINVAL;
     }
+    errno = 0;
+    t = strtoul(s, &end, 10);
+    if (errno != 0 || t > UINT32_MAX || *end != ':'
+        || sscanf(end + 1, "%31[^:]", l) != 1) {
+        return -EINVAL;
+    }
+    *tli = (unsigned) t;
     *last = strstr(s, ":last-primary") != NULL;
     return pgi_lsn_parse(l, lsn);
 }

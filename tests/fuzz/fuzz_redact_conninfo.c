@@ -26,6 +26,22 @@ static char *conninfo_value(const char *conninfo, const char *keyword)
     return v;
 }
 
+/* Does a value other than the passwords hold the marker (a backslash or a
+ * percent escape can spell it without the input holding it)? */
+static bool marker_elsewhere(const char *conninfo)
+{
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    bool found = false;
+
+    for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++) {
+        found = found || (o->val != NULL && strstr(o->val, "SECRET") != NULL
+                          && strcmp(o->keyword, "password") != 0
+                          && strcmp(o->keyword, "sslpassword") != 0);
+    }
+    PQconninfoFree(opts);
+    return found;
+}
+
 /* The input with the secret placed as the form of byte 0 says. */
 static char *conninfo_build(const uint8_t *data, size_t size)
 {
@@ -64,6 +80,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;   /* the marker must come from us only */
     }
     conninfo = conninfo_build(data, size);
+    if (marker_elsewhere(conninfo)) {
+        free(conninfo);
+        return 0;
+    }
     pw = conninfo_value(conninfo, "password");
     sslpw = conninfo_value(conninfo, "sslpassword");
     ra_redact_conninfo(conninfo, out, sizeof(out));

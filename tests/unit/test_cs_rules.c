@@ -74,6 +74,26 @@ static void excludes_match_like_rsync(void **state)
     cs_excludes_free(&ex);
 }
 
+static void excludes_match_stops_wildcards_at_slashes_like_rsync(void **state)
+{
+    const char *words[] = { "a*b/c", "foo/bar", "/top/**.tmp" };
+    struct cs_excludes ex;
+    const char *why = NULL;
+    const char *bad = NULL;
+    (void) state;
+
+    /* What rsync 3.2 does with these rules in a filter file. */
+    assert_int_equal(cs_excludes_build(&ex, words, 3, &why, &bad), 0);
+    assert_true(cs_excludes_match(&ex, "axb/c", "c", false));
+    assert_false(cs_excludes_match(&ex, "ax/yb/c", "c", false));
+    assert_true(cs_excludes_match(&ex, "foo/bar", "bar", false));
+    assert_true(cs_excludes_match(&ex, "x/foo/bar", "bar", false));
+    assert_false(cs_excludes_match(&ex, "x/xfoo/bar", "bar", false));
+    assert_true(cs_excludes_match(&ex, "top/a/b/c.tmp", "c.tmp", false));
+    assert_false(cs_excludes_match(&ex, "x/top/a.tmp", "a.tmp", false));
+    cs_excludes_free(&ex);
+}
+
 static void excludes_filter_holds_every_pattern_of_a_long_list(void **state)
 {
     const char *words[100];
@@ -116,6 +136,28 @@ static void excludes_filter_moves_anchored_patterns_under_the_prefix(void **stat
     assert_int_equal(cs_excludes_build(&ex, words, 2, &why, &bad), 0);
     text = cs_excludes_filter(&ex, "/config", &len);
     assert_string_equal(text, "- /config/logs/tmp/\n- *.swp\n");
+    free(text);
+    cs_excludes_free(&ex);
+}
+
+static void excludes_filter_escapes_wildcards_in_the_prefix(void **state)
+{
+    const char *words[] = { "/cache/", "/*.log" };
+    struct cs_excludes ex;
+    const char *why = NULL;
+    const char *bad = NULL;
+    size_t len = 0;
+    char *text;
+    (void) state;
+
+    /* A folder named "conf[1]" must not read as the class "[1]". */
+    assert_int_equal(cs_excludes_build(&ex, words, 2, &why, &bad), 0);
+    text = cs_excludes_filter(&ex, "/conf[1]", &len);
+    assert_string_equal(text, "- /conf\\[1]/cache/\n- /conf\\[1]/*.log\n");
+    free(text);
+    /* Without any wildcard rsync compares plainly: a backslash stays. */
+    text = cs_excludes_filter(&ex, "/a\\b", &len);
+    assert_string_equal(text, "- /a\\b/cache/\n- /a\\\\b/*.log\n");
     free(text);
     cs_excludes_free(&ex);
 }
@@ -166,8 +208,10 @@ int main(void)
         cmocka_unit_test(exclude_check_accepts_plain_patterns),
         cmocka_unit_test(excludes_build_names_the_bad_pattern),
         cmocka_unit_test(excludes_match_like_rsync),
+        cmocka_unit_test(excludes_match_stops_wildcards_at_slashes_like_rsync),
         cmocka_unit_test(excludes_filter_holds_every_pattern_of_a_long_list),
         cmocka_unit_test(excludes_filter_moves_anchored_patterns_under_the_prefix),
+        cmocka_unit_test(excludes_filter_escapes_wildcards_in_the_prefix),
         cmocka_unit_test(peer_parse_splits_node_host_and_port),
         cmocka_unit_test(peer_parse_refuses_bad_or_too_long_text),
     };

@@ -125,6 +125,10 @@ static void pidfile_parse_refuses_what_names_no_pid(void **state)
     assert_int_not_equal(pgi_pidfile_parse("-5\n", &pf), 0);
     assert_int_not_equal(pgi_pidfile_parse("99999999999999\n", &pf), 0);
     assert_int_not_equal(pgi_pidfile_parse("12abc\n", &pf), 0);
+    /* Line 1 is the pid: not a number after blanks or on a later line. */
+    assert_int_not_equal(pgi_pidfile_parse(" 4242\n", &pf), 0);
+    assert_int_not_equal(pgi_pidfile_parse("\n\n4242\n", &pf), 0);
+    assert_int_not_equal(pgi_pidfile_parse("+4242\n", &pf), 0);
 }
 
 static void location_parse_reads_the_last_primary_claim(void **state)
@@ -142,6 +146,12 @@ static void location_parse_reads_the_last_primary_claim(void **state)
     assert_int_equal(pgi_location_parse("3:0/5000", &tli, &lsn, &last), 0);
     assert_false(last);
     assert_int_not_equal(pgi_location_parse("x:0/5000", &tli, &lsn, &last), 0);
+    /* A timeline is plain decimal: no blank, no sign, no wrap-around. */
+    assert_int_not_equal(pgi_location_parse(" 3:0/5000", &tli, &lsn, &last), 0);
+    assert_int_not_equal(pgi_location_parse("-1:0/5000", &tli, &lsn, &last), 0);
+    assert_int_not_equal(pgi_location_parse("4294967299:0/5000", &tli, &lsn,
+                                            &last), 0);
+    assert_int_not_equal(pgi_location_parse("3:", &tli, &lsn, &last), 0);
     assert_int_not_equal(pgi_location_parse(NULL, &tli, &lsn, &last), 0);
 }
 
