@@ -244,7 +244,10 @@ static int check_state_file(struct ra_ctx *ctx, const struct instance *inst,
     slash = strrchr(dir, '/');
     if (slash != NULL && slash != dir) {
         *slash = '\0';
-        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        /* The agent's own folder is made at start even when named
+         * explicitly (the recommended configuration names it). */
+        if (strcmp(dir, LOG_DIR_DEFAULT) != 0
+            && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
             ra_exit_reason("parameter %s: folder %s does not exist on this node",
                            param, dir);
             return OCF_ERR_INSTALLED;
