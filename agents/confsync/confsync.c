@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stddef.h>
@@ -938,6 +939,42 @@ static int dir_create(const char *path)
     return rc;
 }
 
+/* With rsyncd the daemon runs as the folder's owner, chrooted to its
+ * parent: it cannot create the quarantine there when root owns the parent.
+ * A missing quarantine is made here and given to the folder's owner (a
+ * folder we just created, opened without following a link); an existing
+ * one is left as it is. */
+static int quarantine_prepare(const struct cs_cfg *cfg)
+{
+    const char *name = NULL;
+    struct stat owner;
+    int pfd;
+    int fd;
+    int rc = 0;
+
+    if (lstat(cfg->dir, &owner) != 0) {
+        return -errno;
+    }
+    pfd = ra_dir_open_parent(cfg->quarantine, &name);
+    if (pfd < 0) {
+        return pfd;
+    }
+    if (mkdirat(pfd, name, 0750) != 0) {
+        rc = errno == EEXIST ? 0 : -errno;
+        close(pfd);
+        return rc;
+    }
+    fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fchown(fd, owner.st_uid, owner.st_gid) != 0) {
+        rc = -errno;
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    close(pfd);
+    return rc;
+}
+
 static int receiver_start(struct ra_ctx *ctx, const struct cs_cfg *cfg,
                           const struct cs_paths *p)
 {
@@ -958,6 +995,12 @@ static int receiver_start(struct ra_ctx *ctx, const struct cs_cfg *cfg,
         return OCF_ERR_GENERIC;
     }
     if (cfg->rsyncd) {
+        rc = quarantine_prepare(cfg);
+        if (rc != 0) {
+            ra_exit_reason("cannot create the quarantine %s: %s",
+                           cfg->quarantine, strerror(-rc));
+            return OCF_ERR_GENERIC;
+        }
         rc = rsyncd_start(ctx, cfg, p);
     }
     if (rc == OCF_SUCCESS && watcher_locate(cfg, p) <= 0) {
