@@ -331,7 +331,9 @@ static int create_or_open(int dir, const char *name, int flags, mode_t mode,
     return fd;
 }
 
-int ra_file_open_append(const char *path, mode_t mode, uid_t uid, gid_t gid)
+/* create_or_open on path's last name, in its folder opened the fsafe way. */
+static int path_create_or_open(const char *path, int flags, mode_t mode,
+                               uid_t uid, gid_t gid)
 {
     const char *name = NULL;
     int dir = ra_dir_open_parent(path, &name);
@@ -340,22 +342,20 @@ int ra_file_open_append(const char *path, mode_t mode, uid_t uid, gid_t gid)
     if (dir < 0) {
         return dir;
     }
-    fd = create_or_open(dir, name, O_WRONLY | O_APPEND, mode, uid, gid);
+    fd = create_or_open(dir, name, flags, mode, uid, gid);
     close(dir);
     return fd;
 }
 
+int ra_file_open_append(const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+    return path_create_or_open(path, O_WRONLY | O_APPEND, mode, uid, gid);
+}
+
 int ra_file_touch(const char *path, mode_t mode, uid_t uid, gid_t gid)
 {
-    const char *name = NULL;
-    int dir = ra_dir_open_parent(path, &name);
-    int fd;
+    int fd = path_create_or_open(path, O_RDONLY, mode, uid, gid);
 
-    if (dir < 0) {
-        return dir;
-    }
-    fd = create_or_open(dir, name, O_RDONLY, mode, uid, gid);
-    close(dir);
     if (fd < 0) {
         return fd;
     }
