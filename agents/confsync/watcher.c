@@ -916,6 +916,7 @@ static int sentinel_create(const char *dir, char *id, size_t len)
 {
     unsigned char rnd[16];
     char text[64];
+    struct stat sb;
     int dfd = -1;
     int fd = -1;
     ssize_t n = 0;
@@ -930,11 +931,23 @@ static int sentinel_create(const char *dir, char *id, size_t len)
     if (dfd < 0) {
         return dfd;
     }
+    if (fstat(dfd, &sb) != 0) {
+        close(dfd);
+        return -errno;
+    }
     fd = openat(dfd, CS_SENTINEL, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
                 | O_CLOEXEC, 0644);
     close(dfd);
     if (fd < 0) {
         return errno == EEXIST ? sentinel_read(dir, id, len) : -errno;
+    }
+    /* Our new file, given to the folder's owner like every other file in
+     * it: a peer's rsync daemon runs as that owner and must be able to set
+     * the attributes of the copy it receives (a root-owned sentinel made
+     * every push to it fail with code 23). */
+    if (fchown(fd, sb.st_uid, sb.st_gid) != 0) {
+        close(fd);
+        return -errno;
     }
     n = write(fd, text, strlen(text));
     if (n == (ssize_t) strlen(text)) {
@@ -1222,6 +1235,12 @@ static void job_run(const struct watcher *w, const struct peer *p,
         argv_add(&a, "--delete");
     }
     argv_transport(w, p, &a);
+    if (rsyncd(w)) {
+        /* The daemon runs as the folder's owner: ownership cannot be kept,
+         * and trying to (a file of another owner there) fails the push. */
+        argv_add(&a, "--no-owner");
+        argv_add(&a, "--no-group");
+    }
     argv_backup(w, p, &a);
     argv_select(w, p, &a, mode);
     if (mode == PUSH_LIST && rsyncd(w)) {
