@@ -70,7 +70,7 @@
   <xsl:text>.SH ENVIRONMENT&#10;</xsl:text>
   <xsl:text>.TP&#10;.B HA_LOGFILE&#10;\&amp;A file every log line is appended to (besides stderr), as resource-agents' ocf-shellfuncs does.&#10;</xsl:text>
   <xsl:text>.TP&#10;.B HA_DEBUGLOG&#10;\&amp;A file the debug lines are appended to (with HA_debug).&#10;</xsl:text>
-  <xsl:text>.TP&#10;.B HA_debug&#10;\&amp;1 (or yes, true, on): debug lines too.&#10;</xsl:text>
+  <xsl:text>.TP&#10;.B HA_debug&#10;\&amp;1 (or yes, true): debug lines too.&#10;</xsl:text>
   <xsl:text>.TP&#10;.B HA_LOGFACILITY&#10;\&amp;A syslog facility: every line to syslog too.&#10;</xsl:text>
 </xsl:template>
 
