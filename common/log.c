@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsafe.h"
@@ -46,6 +47,129 @@ static bool debug_from_env(void)
                          || strcasecmp(d, "yes") == 0);
 }
 
+/* ---- HA_LOGFILE and HA_DEBUGLOG, as resource-agents' ocf-shellfuncs ---- */
+
+/* A log file target: its descriptor and the line prefix. */
+struct file_target {
+    int fd;
+    char prefix[256];
+};
+
+static const char *prio_name(int prio)
+{
+    switch (prio) {
+    case LOG_EMERG: return "EMERG";
+    case LOG_ALERT: return "ALERT";
+    case LOG_CRIT: return "CRIT";
+    case LOG_ERR: return "ERROR";
+    case LOG_WARNING: return "WARNING";
+    case LOG_NOTICE: return "NOTICE";
+    case LOG_INFO: return "INFO";
+    default: return "DEBUG";
+    }
+}
+
+/* One line "Dec 04 18:50:00 agent(instance)[action]: INFO: text", written
+ * with one write(2) so that concurrent agents' lines do not interleave. */
+static void file_target_log(int32_t t, struct qb_log_callsite *cs,
+                            struct timespec *ts, const char *msg)
+{
+    const struct file_target *ft = qb_log_target_user_data_get(t);
+    char stamp[32] = "";
+    char line[2048];
+    struct tm tm;
+    time_t sec = ts != NULL ? ts->tv_sec : time(NULL);
+    int n;
+
+    if (ft == NULL) {
+        return;
+    }
+    if (localtime_r(&sec, &tm) != NULL) {
+        strftime(stamp, sizeof(stamp), "%b %d %T", &tm);
+    }
+    n = snprintf(line, sizeof(line), "%s %s: %s: %s\n", stamp, ft->prefix,
+                 prio_name(cs->priority), msg);
+    if (n >= (int) sizeof(line)) {
+        n = (int) sizeof(line) - 1;
+        line[n - 1] = '\n';
+    }
+    if (n > 0) {
+        (void) !write(ft->fd, line, (size_t) n);
+    }
+}
+
+static void file_target_close(int32_t t)
+{
+    struct file_target *ft = qb_log_target_user_data_get(t);
+
+    if (ft != NULL) {
+        close(ft->fd);
+        free(ft);
+        (void) qb_log_target_user_data_set(t, NULL);
+    }
+}
+
+/* Opens path (through fsafe: no symlink followed, no FIFO waited on, an
+ * existing file must be root's or ours) as a target of the lines up to
+ * level.  Returns 0 or -errno; the caller reports the failure. */
+static int file_target_open(const char *path, const char *prefix, int level)
+{
+    struct file_target *ft = NULL;
+    int fd = ra_file_open_append(path, 0640, RA_FSAFE_KEEP, RA_FSAFE_KEEP);
+    int32_t t;
+
+    if (fd < 0) {
+        return fd;
+    }
+    ft = calloc(1, sizeof(*ft));
+    if (ft == NULL) {
+        close(fd);
+        return -ENOMEM;
+    }
+    ft->fd = fd;
+    snprintf(ft->prefix, sizeof(ft->prefix), "%s", prefix);
+    t = qb_log_custom_open(file_target_log, file_target_close, NULL, ft);
+    if (t < 0) {
+        close(fd);
+        free(ft);
+        return t;
+    }
+    qb_log_ctl(t, QB_LOG_CONF_ENABLED, QB_TRUE);
+    qb_log_filter_ctl(t, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", level);
+    return 0;
+}
+
+static const char *env_path(const char *name)
+{
+    const char *v = getenv(name);
+
+    return v != NULL && v[0] == '/' ? v : NULL;
+}
+
+/* HA_LOGFILE gets every line but the debug ones; HA_DEBUGLOG every line, the
+ * debug ones too with HA_debug (the same file named twice: opened once).  A
+ * file that cannot be opened safely is reported on stderr and skipped. */
+static void file_targets_open(const char *prefix, int level)
+{
+    const char *logfile = env_path("HA_LOGFILE");
+    const char *debuglog = env_path("HA_DEBUGLOG");
+    bool same = logfile != NULL && debuglog != NULL && strcmp(logfile, debuglog) == 0;
+    int rc;
+
+    if (logfile != NULL) {
+        rc = file_target_open(logfile, prefix, same ? level : LOG_INFO);
+        if (rc != 0) {
+            qb_log(LOG_WARNING, "HA_LOGFILE %s not used: %s", logfile, strerror(-rc));
+        }
+    }
+    if (debuglog != NULL && !same) {
+        rc = file_target_open(debuglog, prefix, level);
+        if (rc != 0) {
+            qb_log(LOG_WARNING, "HA_DEBUGLOG %s not used: %s", debuglog, strerror(-rc));
+        }
+    }
+}
+
 void ra_log_init(const char *agent, const char *instance, const char *action)
 {
     char prefix[256];
@@ -71,6 +195,7 @@ void ra_log_init(const char *agent, const char *instance, const char *action)
                       "*", level);
     qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE,
                       "*", level);
+    file_targets_open(prefix, level);
 }
 
 void ra_log_fini(void)

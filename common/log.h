@@ -9,7 +9,10 @@
 
 /* Sets up libqb: stderr always (Pacemaker captures it), syslog when
  * HA_LOGFACILITY names a facility, debug when HA_debug=1.  Every line starts
- * with "<agent>(<instance>)[<action>]: ". */
+ * with "<agent>(<instance>)[<action>]: ".  Like resource-agents'
+ * ocf-shellfuncs, HA_LOGFILE (an absolute path) gets every line but debug
+ * ones, HA_DEBUGLOG every line (debug ones with HA_debug), each opened
+ * through fsafe (no symlink followed, no FIFO waited on). */
 void ra_log_init(const char *agent, const char *instance, const char *action);
 void ra_log_fini(void);
 

@@ -31,7 +31,10 @@
 #   CTFREAK_URL            health check [http://127.0.0.1:6700/isalive]
 #   CTFREAK_LOG_FILE       CTFreak's stdout/stderr [/var/log/ctfreak-ha/ctfreak.log]
 #   CTFREAK_DB             libpq conninfo of CTFreak's database, for the agent's
-#                          checks [host=127.0.0.1 dbname=ctfreak user=ctfreak]
+#                          checks; the agent connects as root, so the password
+#                          is in root's passfile (written by ctfreak-ha-pg-setup
+#                          --app-user), never here [host=127.0.0.1
+#                          dbname=ctfreak user=ctfreak passfile=/root/.pgpass]
 #   PGSQL_BINDIR PGSQL_PGDATA PGSQL_DATADIR  [/usr/lib/postgresql/15/bin,
 #                          /etc/postgresql/15/main, /var/lib/postgresql/15/main]
 #   PGSQL_SYNCHRONOUS      off | on | strict [on: no committed row lost on
@@ -58,7 +61,7 @@ set -eu
 : "${CTFREAK_USER:=ctfreak}" "${CTFREAK_ARGS:=}"
 : "${CTFREAK_URL:=http://127.0.0.1:6700/isalive}"
 : "${CTFREAK_LOG_FILE:=/var/log/ctfreak-ha/ctfreak.log}"
-: "${CTFREAK_DB:=host=127.0.0.1 dbname=ctfreak user=ctfreak}"
+: "${CTFREAK_DB:=host=127.0.0.1 dbname=ctfreak user=ctfreak passfile=/root/.pgpass}"
 : "${PGSQL_BINDIR:=/usr/lib/postgresql/15/bin}"
 : "${PGSQL_PGDATA:=/etc/postgresql/15/main}" "${PGSQL_DATADIR:=/var/lib/postgresql/15/main}"
 : "${PGSQL_SYNCHRONOUS:=on}"

@@ -5,6 +5,9 @@
 <xsl:output method="text"/>
 <xsl:param name="provider" select="'ctfreak'"/>
 <xsl:param name="version" select="''"/>
+<!-- The companion file (absolute path): examples and node attributes. -->
+<xsl:param name="extra" select="''"/>
+<xsl:variable name="x" select="document($extra)/man"/>
 <xsl:strip-space elements="*"/>
 
 <!-- Text safe for troff: escape backslashes, protect leading dots/quotes. -->
@@ -30,6 +33,45 @@
   <xsl:text>\&amp;</xsl:text>
   <xsl:call-template name="roff"><xsl:with-param name="s" select="$s"/></xsl:call-template>
   <xsl:text>&#10;</xsl:text>
+</xsl:template>
+
+<!-- A literal block: backslashes escaped, lines kept. -->
+<xsl:template name="literal">
+  <xsl:param name="s"/>
+  <xsl:text>.PP&#10;.nf&#10;.RS 2&#10;</xsl:text>
+  <xsl:call-template name="bs"><xsl:with-param name="s" select="$s"/></xsl:call-template>
+  <xsl:text>&#10;.RE&#10;.fi&#10;</xsl:text>
+</xsl:template>
+
+<xsl:template name="attributes">
+  <xsl:text>.SH NODE ATTRIBUTES&#10;</xsl:text>
+  <xsl:text>\&amp;Shown by crm_mon \-A (transient, per node); RSC is the primitive's name.&#10;</xsl:text>
+  <xsl:for-each select="$x/attributes/@none">
+    <xsl:text>.PP&#10;</xsl:text>
+    <xsl:call-template name="para"><xsl:with-param name="s" select="."/></xsl:call-template>
+  </xsl:for-each>
+  <xsl:for-each select="$x/attributes/attr">
+    <xsl:text>.TP&#10;.B </xsl:text><xsl:value-of select="@name"/><xsl:text>&#10;</xsl:text>
+    <xsl:text>\&amp;Values: </xsl:text><xsl:call-template name="roff"><xsl:with-param name="s" select="@values"/></xsl:call-template>
+    <xsl:text>.&#10;.br&#10;</xsl:text>
+    <xsl:call-template name="para"><xsl:with-param name="s" select="."/></xsl:call-template>
+  </xsl:for-each>
+</xsl:template>
+
+<xsl:template name="examples">
+  <xsl:text>.SH EXAMPLES&#10;</xsl:text>
+  <xsl:for-each select="$x/example">
+    <xsl:text>.PP&#10;With </xsl:text><xsl:value-of select="@tool"/><xsl:text>:&#10;</xsl:text>
+    <xsl:call-template name="literal"><xsl:with-param name="s" select="."/></xsl:call-template>
+  </xsl:for-each>
+</xsl:template>
+
+<xsl:template name="environment">
+  <xsl:text>.SH ENVIRONMENT&#10;</xsl:text>
+  <xsl:text>.TP&#10;.B HA_LOGFILE&#10;\&amp;A file every log line is appended to (besides stderr), as resource-agents' ocf-shellfuncs does.&#10;</xsl:text>
+  <xsl:text>.TP&#10;.B HA_DEBUGLOG&#10;\&amp;A file the debug lines are appended to (with HA_debug).&#10;</xsl:text>
+  <xsl:text>.TP&#10;.B HA_debug&#10;\&amp;1 (or yes, true): debug lines too.&#10;</xsl:text>
+  <xsl:text>.TP&#10;.B HA_LOGFACILITY&#10;\&amp;A syslog facility: every line to syslog too.&#10;</xsl:text>
 </xsl:template>
 
 <xsl:template match="/resource-agent">
@@ -74,6 +116,11 @@
     <xsl:if test="@role"><xsl:text>, role </xsl:text><xsl:value-of select="@role"/></xsl:if>
     <xsl:text>&#10;</xsl:text>
   </xsl:for-each>
-  <xsl:text>.SH SEE ALSO&#10;crm_mon(8), pcs(8), https://ctfreak.com/docs&#10;</xsl:text>
+  <xsl:call-template name="attributes"/>
+  <xsl:call-template name="examples"/>
+  <xsl:call-template name="environment"/>
+  <xsl:text>.SH SEE ALSO&#10;</xsl:text>
+  <xsl:for-each select="$x/seealso"><xsl:value-of select="normalize-space(.)"/><xsl:text>, </xsl:text></xsl:for-each>
+  <xsl:text>crm_mon(8), pcs(8), crm(8), https://ctfreak.com/docs&#10;</xsl:text>
 </xsl:template>
 </xsl:stylesheet>
