@@ -155,67 +155,6 @@ int pgi_location_parse(const char *s, unsigned *tli, uint64_t *lsn, bool *last)
     return pgi_lsn_parse(l, lsn);
 }
 
-bool pgi_list_has(const char *list, const char *word)
-{
-    size_t wl = strlen(word);
-    const char *s = list;
-
-    while (s != NULL && *s != '\0') {
-        size_t n;
-
-        s += strspn(s, " \t");
-        n = strcspn(s, " \t");
-        if (n == wl && n > 0 && strncmp(s, word, n) == 0) {
-            return true;
-        }
-        s += n;
-    }
-    return false;
-}
-
-char *pgi_candidates(const char *active, const char *start, const char *stop,
-                     const char *self)
-{
-    const char *lists[] = { active, start };
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
-
-    if (f == NULL) {
-        return NULL;
-    }
-    for (size_t i = 0; i < 2; i++) {
-        const char *s = lists[i];
-
-        while (s != NULL && *s != '\0') {
-            size_t n;
-            char *w;
-
-            s += strspn(s, " \t");
-            n = strcspn(s, " \t");
-            if (n == 0) {
-                break;
-            }
-            w = strndup(s, n);
-            if (w == NULL) {
-                fclose(f);
-                free(out);
-                return NULL;
-            }
-            if (!pgi_list_has(stop, w) && strcmp(w, self) != 0) {
-                fprintf(f, "%s ", w);
-            }
-            free(w);
-            s += n;
-        }
-    }
-    if (fclose(f) != 0) {
-        free(out);
-        return NULL;
-    }
-    return out;
-}
-
 bool pgi_diverged(const struct pg_primary_view *v, unsigned tli, uint64_t lsn,
                   char *why, size_t whylen)
 {

@@ -16,6 +16,7 @@
 #include "deadline.h"
 #include "fsafe.h"
 #include "log.h"
+#include "notify.h"
 #include "pg.h"
 #include "proc.h"
 #include "ra.h"
@@ -164,44 +165,6 @@ static bool score_set_bounded(struct pg_inst *pg, const char *node,
     rc = ra_attr_set(pg->ctx, RA_ATTR_PROMOTION, "", node, score);
     pg->ctx->deadline = saved;
     return rc == 0;
-}
-
-/* Is word in the blank-separated list of an environment variable? */
-static bool env_list_has(const char *var, const char *word)
-{
-    return pgi_list_has(getenv(var), word);
-}
-
-/* First word of a notify list (NULL when empty), malloc'd. */
-static char *env_list_first(const char *var)
-{
-    const char *s = getenv(var);
-    size_t n;
-
-    if (s == NULL) {
-        return NULL;
-    }
-    s += strspn(s, " \t");
-    n = strcspn(s, " \t");
-    return n > 0 ? strndup(s, n) : NULL;
-}
-
-/* Notify lists exist under the new and the old role names. */
-static const char *notify_var(const char *list)
-{
-    static const char *const names[][3] = {
-        { "promoted", "OCF_RESKEY_CRM_meta_notify_promoted_uname",
-          "OCF_RESKEY_CRM_meta_notify_master_uname" },
-        { "unpromoted", "OCF_RESKEY_CRM_meta_notify_unpromoted_uname",
-          "OCF_RESKEY_CRM_meta_notify_slave_uname" },
-    };
-
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (strcmp(list, names[i][0]) == 0) {
-            return getenv(names[i][1]) != NULL ? names[i][1] : names[i][2];
-        }
-    }
-    return NULL;
 }
 
 static const char *synchronous_mode(const struct pg_inst *pg)
@@ -1930,19 +1893,18 @@ static void checkpoint(struct pg_inst *pg)
 
 /* An active standby (not this node) that published the shutdown checkpoint
  * of its demote, not yet cleared by a post-promote notification. */
-static bool demoted_peer(struct pg_inst *pg, char *out, size_t outlen)
+static bool demoted_peer(struct pg_inst *pg, const struct ra_notify *nt,
+                         char *out, size_t outlen)
 {
-    const char *var = notify_var("unpromoted");
-    char *dup = getenv(var) != NULL ? strdup(getenv(var)) : NULL;
-    char *save = NULL;
+    const struct ra_nodes *l = &nt->lists[RA_NODES_UNPROMOTED];
     bool found = false;
 
-    for (char *n = dup != NULL ? strtok_r(dup, " ", &save) : NULL;
-         n != NULL && !found; n = strtok_r(NULL, " ", &save)) {
+    for (size_t i = 0; i < l->count && !found; i++) {
+        const char *n = l->names[i];
         char *shut;
 
         if (strcmp(n, pg->ctx->node) == 0
-            || env_list_has("OCF_RESKEY_CRM_meta_notify_stop_uname", n)) {
+            || ra_notify_has(nt, RA_NODES_STOP, n)) {
             continue;
         }
         shut = strlen(n) < outlen ? priv_get(pg, n, "shutdown-lsn") : NULL;
@@ -1952,18 +1914,15 @@ static bool demoted_peer(struct pg_inst *pg, char *out, size_t outlen)
         }
         free(shut);
     }
-    free(dup);
     return found;
 }
 
 /* The target of the promotion records the election's candidates: active +
  * starting - stopping (a list of any length). */
-static void election_nodes_record(struct pg_inst *pg)
+static void election_nodes_record(struct pg_inst *pg,
+                                  const struct ra_notify *nt)
 {
-    char *nodes = pgi_candidates(
-        getenv("OCF_RESKEY_CRM_meta_notify_active_uname"),
-        getenv("OCF_RESKEY_CRM_meta_notify_start_uname"),
-        getenv("OCF_RESKEY_CRM_meta_notify_stop_uname"), pg->ctx->node);
+    char *nodes = ra_notify_nodes_after(nt, pg->ctx->node);
 
     if (nodes == NULL) {
         ra_log_err("out of memory: election candidates not recorded");
@@ -1991,10 +1950,10 @@ static void location_publish(struct pg_inst *pg)
     (void) priv_set(pg, NULL, "lsn-location", loc);
 }
 
-static int notify_pre_promote(struct pg_inst *pg)
+static int notify_pre_promote(struct pg_inst *pg, const struct ra_notify *nt)
 {
-    char *target = env_list_first("OCF_RESKEY_CRM_meta_notify_promote_uname");
-    char *old = NULL;
+    const char *target = ra_notify_promote_target(nt);
+    const char *old = NULL;
     char peer[256];
     struct pg_status st;
     struct pg_control cd;
@@ -2006,55 +1965,48 @@ static int notify_pre_promote(struct pg_inst *pg)
     me = strcmp(target, pg->ctx->node) == 0;
     election_cleanup(pg);
     /* The primary recovers in place: no election. */
-    if (env_list_has(notify_var("promoted"), target)) {
+    if (ra_notify_is_recovery(nt)) {
         ra_log_warn("recovery of the primary on %s", target);
         if (me) {
             (void) priv_set(pg, NULL, "recover", "1");
         }
-        free(target);
         return OCF_SUCCESS;
     }
-    free(target);
-    old = me ? env_list_first("OCF_RESKEY_CRM_meta_notify_demote_uname") : NULL;
-    if (old != NULL
-        && !env_list_has("OCF_RESKEY_CRM_meta_notify_stop_uname", old)) {
+    old = me ? ra_notify_switchover_from(nt) : NULL;
+    if (old != NULL) {
         switchover_check(pg, old);
-    } else if (me && demoted_peer(pg, peer, sizeof(peer))) {
+    } else if (me && demoted_peer(pg, nt, peer, sizeof(peer))) {
         /* The demote ran in an earlier transition (aborted by an attribute
          * change before the promote): the old primary's published shutdown
          * checkpoint still tells a switchover. */
         switchover_check(pg, peer);
     }
-    free(old);
     if (instance_state(pg, &st, &cd, NULL) != PG_STANDBY) {
         ra_log_warn("not a running standby: no location published");
         return OCF_SUCCESS;
     }
     location_publish(pg);
     if (me) {
-        election_nodes_record(pg);
+        election_nodes_record(pg, nt);
     }
     return OCF_SUCCESS;
 }
 
 /* The primary creates the slots of the standbys about to start, so they can
  * stream at once (primary_slot_name). */
-static void notify_pre_start_slots(struct pg_inst *pg)
+static void notify_pre_start_slots(struct pg_inst *pg,
+                                   const struct ra_notify *nt)
 {
+    const struct ra_nodes *l = &nt->lists[RA_NODES_START];
     char nodes[SLOTS_MAX][128];
     size_t n = 0;
-    const char *list = getenv("OCF_RESKEY_CRM_meta_notify_start_uname");
-    char *dup = list != NULL ? strdup(list) : NULL;
-    char *save = NULL;
     struct pg_status st;
     struct pg_control cd;
     PGconn *conn = NULL;
 
-    for (char *t = dup != NULL ? strtok_r(dup, " ", &save) : NULL;
-         t != NULL && n < SLOTS_MAX; t = strtok_r(NULL, " ", &save)) {
-        snprintf(nodes[n++], 128, "%.127s", t);
+    for (size_t i = 0; i < l->count && n < SLOTS_MAX; i++) {
+        snprintf(nodes[n++], 128, "%.127s", l->names[i]);
     }
-    free(dup);
     if (n > 0 && instance_state(pg, &st, &cd, &conn) == PG_PRIMARY) {
         slots_create(pg, conn, nodes, n);
     }
@@ -2067,25 +2019,23 @@ static void notify_pre_start_slots(struct pg_inst *pg)
  * stopped) leaves the synchronous set now, not when wal_sender_timeout and
  * the next monitor notice it: commits waiting for it go on at once.  Its
  * walsender may outlive a fenced node's dead connection: it is ended. */
-static void notify_post_stop_primary(struct pg_inst *pg)
+static void notify_post_stop_primary(struct pg_inst *pg,
+                                     const struct ra_notify *nt)
 {
-    const char *list = getenv("OCF_RESKEY_CRM_meta_notify_stop_uname");
+    const struct ra_nodes *l = &nt->lists[RA_NODES_STOP];
     struct pg_status st;
     struct pg_control cd;
     PGconn *conn = NULL;
-    char *dup;
-    char *save = NULL;
 
-    if (list == NULL || *list == '\0'
+    if (l->count == 0
         || instance_state(pg, &st, &cd, &conn) != PG_PRIMARY || conn == NULL) {
         if (conn != NULL) {
             PQfinish(conn);
         }
         return;
     }
-    dup = strdup(list);
-    for (char *n = dup != NULL ? strtok_r(dup, " ", &save) : NULL; n != NULL;
-         n = strtok_r(NULL, " ", &save)) {
+    for (size_t i = 0; i < l->count; i++) {
+        const char *n = l->names[i];
         const char *params[1] = { n };
         char err[256];
         PGresult *res;
@@ -2105,41 +2055,52 @@ static void notify_post_stop_primary(struct pg_inst *pg)
         }
         PQclear(res);
     }
-    free(dup);
     /* the monitor's own reckoning, without the stopped ones */
     (void) primary_check_standbys(pg, conn, &st);
     PQfinish(conn);
 }
 
+static void notify_dispatch(struct pg_inst *pg, const struct ra_notify *nt)
+{
+    if (ra_notify_is(nt, RA_NOTIFY_POST, RA_NOTIFY_PROMOTE)) {
+        election_cleanup(pg);
+        (void) priv_set(pg, NULL, "shutdown-lsn", NULL);
+        if (!ra_notify_has(nt, RA_NODES_PROMOTE, pg->ctx->node)) {
+            last_primary_mark(pg, false);
+        }
+    }
+    if (ra_notify_is(nt, RA_NOTIFY_PRE, RA_NOTIFY_START) && slots_on(pg)) {
+        notify_pre_start_slots(pg, nt);
+    }
+    if (ra_notify_is(nt, RA_NOTIFY_POST, RA_NOTIFY_STOP)
+        && strcmp(synchronous_mode(pg), "off") != 0) {
+        notify_post_stop_primary(pg, nt);
+    }
+}
+
 static int pgsql_notify(struct ra_ctx *ctx)
 {
-    const char *type = getenv("OCF_RESKEY_CRM_meta_notify_type");
-    const char *op = getenv("OCF_RESKEY_CRM_meta_notify_operation");
+    struct ra_notify nt;
     struct pg_inst pg;
     int rc = pgi_init(&pg, ctx);
 
-    if (rc != OCF_SUCCESS || type == NULL || op == NULL) {
+    if (rc != OCF_SUCCESS) {
         return OCF_SUCCESS;
     }
-    ra_log_debug("notify %s-%s", type, op);
-    if (strcmp(type, "pre") == 0 && strcmp(op, "promote") == 0) {
-        return notify_pre_promote(&pg);
+    if (ra_notify_from_env(&nt) != 0) {
+        ra_log_err("out of memory: notification ignored");
+        return OCF_SUCCESS;
     }
-    if (strcmp(type, "post") == 0 && strcmp(op, "promote") == 0) {
-        election_cleanup(&pg);
-        (void) priv_set(&pg, NULL, "shutdown-lsn", NULL);
-        if (!env_list_has("OCF_RESKEY_CRM_meta_notify_promote_uname", ctx->node)) {
-            last_primary_mark(&pg, false);
+    if (nt.type != RA_NOTIFY_TYPE_UNKNOWN && nt.op != RA_NOTIFY_OP_UNKNOWN) {
+        ra_log_debug("notify %s-%s", nt.type_str, nt.op_str);
+        if (ra_notify_is(&nt, RA_NOTIFY_PRE, RA_NOTIFY_PROMOTE)) {
+            rc = notify_pre_promote(&pg, &nt);
+        } else {
+            notify_dispatch(&pg, &nt);
         }
     }
-    if (strcmp(type, "pre") == 0 && strcmp(op, "start") == 0 && slots_on(&pg)) {
-        notify_pre_start_slots(&pg);
-    }
-    if (strcmp(type, "post") == 0 && strcmp(op, "stop") == 0
-        && strcmp(synchronous_mode(&pg), "off") != 0) {
-        notify_post_stop_primary(&pg);
-    }
-    return OCF_SUCCESS;
+    ra_notify_free(&nt);
+    return rc;
 }
 
 /* ---- validate-all ------------------------------------------------------ */

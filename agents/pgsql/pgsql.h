@@ -126,13 +126,4 @@ int pgi_pidfile_parse(const char *buf, struct pg_pidfile *pf);
  * Returns 0 or -EINVAL. */
 int pgi_location_parse(const char *s, unsigned *tli, uint64_t *lsn, bool *last);
 
-/* Is word in a blank-separated list (a notification's node list; NULL: no)? */
-bool pgi_list_has(const char *list, const char *word);
-
-/* The election's candidates: the nodes of active and start that are not in
- * stop and not self, each followed by a space ("" when none), any length.
- * Returns a malloc'd string or NULL (out of memory). */
-char *pgi_candidates(const char *active, const char *start, const char *stop,
-                     const char *self);
-
 #endif

@@ -155,54 +155,6 @@ static void location_parse_reads_the_last_primary_claim(void **state)
     assert_int_not_equal(pgi_location_parse(NULL, &tli, &lsn, &last), 0);
 }
 
-static void candidates_are_active_and_starting_nodes_but_stopping_ones_and_self(void **state)
-{
-    char *c = pgi_candidates("n1 n2  n3", "n4", "n3", "n1");
-    (void) state;
-
-    assert_non_null(c);
-    assert_string_equal(c, "n2 n4 ");
-    free(c);
-    c = pgi_candidates(NULL, NULL, NULL, "n1");
-    assert_non_null(c);
-    assert_string_equal(c, "");
-    free(c);
-}
-
-static void candidates_keep_every_node_of_a_list_of_any_length(void **state)
-{
-    size_t n = 2000;
-    size_t len = n * 12 + 1;
-    char *list = malloc(len);
-    char *c;
-    size_t words = 0;
-    (void) state;
-
-    assert_non_null(list);
-    list[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        snprintf(list + strlen(list), len - strlen(list), "node-%05zu ", i);
-    }
-    c = pgi_candidates(list, "", "", "node-00000");
-    assert_non_null(c);
-    for (char *p = c; *p != '\0'; p++) {
-        words += *p == ' ';
-    }
-    assert_int_equal(words, n - 1);
-    free(c);
-    free(list);
-}
-
-static void list_has_matches_whole_words_only(void **state)
-{
-    (void) state;
-
-    assert_true(pgi_list_has("node1 node2", "node2"));
-    assert_false(pgi_list_has("node1 node22", "node2"));
-    assert_false(pgi_list_has(NULL, "node2"));
-    assert_false(pgi_list_has("node1", ""));
-}
-
 static void diverged_compares_with_the_primarys_history(void **state)
 {
     struct pg_primary_view v = { .tli = 3, .flush = 0x9000,
@@ -231,9 +183,6 @@ int main(void)
         cmocka_unit_test(pidfile_parse_reads_pid_port_and_socket_folder),
         cmocka_unit_test(pidfile_parse_refuses_what_names_no_pid),
         cmocka_unit_test(location_parse_reads_the_last_primary_claim),
-        cmocka_unit_test(candidates_are_active_and_starting_nodes_but_stopping_ones_and_self),
-        cmocka_unit_test(candidates_keep_every_node_of_a_list_of_any_length),
-        cmocka_unit_test(list_has_matches_whole_words_only),
         cmocka_unit_test(diverged_compares_with_the_primarys_history),
     };
 
