@@ -1,7 +1,7 @@
 /* instance.c: one PostgreSQL instance: files, postmaster, pg_controldata,
  * libpq, timelines, pg_rewind.  Licence: GPL-2.0-or-later. */
 #include "config.h"
-#include "pgsql.h"
+#include "instance.h"
 
 #include <errno.h>
 #include <fcntl.h>

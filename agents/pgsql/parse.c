@@ -3,7 +3,7 @@
  * timeline histories): pure functions, for unit tests and fuzzers.
  * Licence: GPL-2.0-or-later. */
 #include "config.h"
-#include "pgsql.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <inttypes.h>

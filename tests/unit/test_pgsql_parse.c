@@ -7,12 +7,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
-#include "pgsql.h"
+#include "parse.h"
 
 static const char controldata[] =
     "pg_control version number:            1300\n"
