@@ -24,6 +24,36 @@
  * standby's monitor withdraw that score once a primary turns out to exist. */
 #define SCORE_CANDIDATE "1"
 
+/* ---- the decisions ------------------------------------------------------ */
+
+bool location_ahead(const struct pg_location *a, const struct pg_location *b)
+{
+    if (a->tli != b->tli) {
+        return a->tli > b->tli;
+    }
+    if (a->lsn != b->lsn) {
+        return a->lsn > b->lsn;
+    }
+    return a->last_primary && !b->last_primary;
+}
+
+bool switchover_safe(uint64_t received, uint64_t shutdown_ckpt)
+{
+    return received > shutdown_ckpt;
+}
+
+bool candidacy_applies(const char *score)
+{
+    return score == NULL;
+}
+
+bool candidacy_is_ours(const char *score)
+{
+    return score != NULL && strcmp(score, SCORE_CANDIDATE) == 0;
+}
+
+/* ---- the steps ------------------------------------------------------------ */
+
 void candidate_set(struct pg_inst *pg)
 {
     char path[PATH_MAX];
@@ -34,7 +64,7 @@ void candidate_set(struct pg_inst *pg)
         ra_log_warn("cannot read the promotion score: not a candidate");
         return;
     }
-    if (score != NULL) {
+    if (!candidacy_applies(score)) {
         ra_log_info("no primary reachable; keeping the promotion score %s", score);
         free(score);
         return;
@@ -114,7 +144,7 @@ void candidate_withdraw(struct pg_inst *pg)
     }
     (void) unlink(path);
     if (ra_attr_get(pg->ctx, RA_ATTR_PROMOTION, "", NULL, &score) == 0
-        && score != NULL && strcmp(score, SCORE_CANDIDATE) == 0) {
+        && candidacy_is_ours(score)) {
         ra_log_notice("a primary is running and this standby does not stream "
                       "from it: cold-start candidacy withdrawn");
         if (ra_attr_del(pg->ctx, RA_ATTR_PROMOTION, "", NULL) != 0) {
@@ -132,17 +162,13 @@ static char *election_better(struct pg_inst *pg, const struct pg_status *st,
     char *list = strdup(nodes);
     char *save = NULL;
     char *better = NULL;
-    unsigned best_tli = st->tli;
-    uint64_t best_lsn = st->lsn;
-    bool best_last = last_primary_marked(pg);
+    struct pg_location best = { st->tli, st->lsn, last_primary_marked(pg) };
 
     for (char *n = list != NULL ? strtok_r(list, " ", &save) : NULL; n != NULL;
          n = strtok_r(NULL, " ", &save)) {
         struct ra_deadline wait;
         char *loc = NULL;
-        unsigned tli;
-        uint64_t lsn;
-        bool last = false;
+        struct pg_location theirs = { 0, 0, false };
 
         if (strcmp(n, pg->ctx->node) == 0 || strcmp(n, "-") == 0) {
             continue;           /* "-": no other candidate */
@@ -152,18 +178,16 @@ static char *election_better(struct pg_inst *pg, const struct pg_status *st,
         while ((loc = priv_get(pg, n, "lsn-location")) == NULL
                && ra_deadline_sleep_ms(&wait, 100)) {
         }
-        if (pgi_location_parse(loc, &tli, &lsn, &last) != 0) {
+        if (pgi_location_parse(loc, &theirs.tli, &theirs.lsn,
+                               &theirs.last_primary) != 0) {
             ra_log_warn("no location published by %s: left out of the election",
                         n);
             free(loc);
             continue;
         }
         ra_log_info("election: %s is at %s", n, loc);
-        if (tli > best_tli || (tli == best_tli && lsn > best_lsn)
-            || (tli == best_tli && lsn == best_lsn && last && !best_last)) {
-            best_tli = tli;
-            best_lsn = lsn;
-            best_last = last;
+        if (location_ahead(&theirs, &best)) {
+            best = theirs;
             free(better);
             better = strdup(n);
         }
@@ -208,13 +232,13 @@ static void switchover_check(struct pg_inst *pg, const char *old_primary)
     while (conn != NULL
            && pgi_query_value(pg, conn, "SELECT coalesce(pg_last_wal_receive_lsn(),"
                               " '0/0')", v, sizeof(v), err, sizeof(err)) == 0
-           && pgi_lsn_parse(v, &recv) == 0 && recv <= ckpt
+           && pgi_lsn_parse(v, &recv) == 0 && !switchover_safe(recv, ckpt)
            && ra_deadline_sleep_ms(&wait, 100)) {
     }
     if (conn != NULL) {
         PQfinish(conn);
     }
-    if (recv > ckpt) {
+    if (switchover_safe(recv, ckpt)) {
         ra_log_notice("switchover from %s is safe: received %s past its "
                       "shutdown checkpoint %s", old_primary, v, shut);
     } else {
@@ -285,16 +309,14 @@ static void election_nodes_record(struct pg_inst *pg,
 static void location_publish(struct pg_inst *pg)
 {
     char loc[64];
-    char lsn[32];
     struct pg_status st;
     struct pg_control cd;
 
     /* A restartpoint brings the control file to the replayed timeline. */
     checkpoint(pg);
     (void) instance_state(pg, &st, &cd, NULL);
-    pgi_lsn_format(st.lsn, lsn, sizeof(lsn));
-    snprintf(loc, sizeof(loc), "%u:%s%s", st.tli, lsn,
-             last_primary_marked(pg) ? ":last-primary" : "");
+    pgi_location_format(st.tli, st.lsn, last_primary_marked(pg), loc,
+                        sizeof(loc));
     ra_log_info("election: this node is at %s", loc);
     (void) priv_set(pg, NULL, "lsn-location", loc);
 }

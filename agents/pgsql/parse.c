@@ -155,6 +155,25 @@ int pgi_location_parse(const char *s, unsigned *tli, uint64_t *lsn, bool *last)
     return pgi_lsn_parse(l, lsn);
 }
 
+void pgi_location_format(unsigned tli, uint64_t lsn, bool last, char *buf,
+                         size_t len)
+{
+    char l[32];
+
+    pgi_lsn_format(lsn, l, sizeof(l));
+    snprintf(buf, len, "%u:%s%s", tli, l, last ? ":last-primary" : "");
+}
+
+void pgi_control_end(const struct pg_control *cd, unsigned *tli,
+                     uint64_t *lsn)
+{
+    *tli = cd->tli > cd->minrec_tli ? cd->tli : cd->minrec_tli;
+    *lsn = cd->minrec > cd->ckpt ? cd->minrec : cd->ckpt;
+    if (strcmp(cd->state, "shut down") == 0) {
+        *lsn = cd->ckpt + 1;    /* its shutdown checkpoint record */
+    }
+}
+
 bool pgi_diverged(const struct pg_primary_view *v, unsigned tli, uint64_t lsn,
                   char *why, size_t whylen)
 {

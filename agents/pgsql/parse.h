@@ -50,6 +50,15 @@ int pgi_pidfile_parse(const char *buf, struct pg_pidfile *pf);
 /* "tli:X/Y[:last-primary]" published in the pre-promote notification.
  * Returns 0 or -EINVAL. */
 int pgi_location_parse(const char *s, unsigned *tli, uint64_t *lsn, bool *last);
+/* The same, written (len: 64 is enough). */
+void pgi_location_format(unsigned tli, uint64_t lsn, bool last, char *buf,
+                         size_t len);
+
+/* Where the local WAL ends by the control file of a stopped server: the
+ * newest of the checkpoint and the minimum recovery end (past the shutdown
+ * checkpoint record of a clean primary shutdown), on its timeline. */
+void pgi_control_end(const struct pg_control *cd, unsigned *tli,
+                     uint64_t *lsn);
 
 /* True when a node at (tli, lsn) is not on the primary's history: it holds
  * WAL the primary does not have.  why explains. */

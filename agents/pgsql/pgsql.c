@@ -155,11 +155,7 @@ static int rejoin_check(struct pg_inst *pg, enum pg_state s,
     if (cd->state[0] == '\0') {
         goto done;              /* a fresh base backup */
     }
-    tli = cd->tli > cd->minrec_tli ? cd->tli : cd->minrec_tli;
-    lsn = cd->minrec > cd->ckpt ? cd->minrec : cd->ckpt;
-    if (strcmp(cd->state, "shut down") == 0) {
-        lsn = cd->ckpt + 1;     /* its shutdown checkpoint record */
-    }
+    pgi_control_end(cd, &tli, &lsn);
     if (timeline_check(pg, conninfo, tli, lsn, why, sizeof(why)) != TL_DIVERGED) {
         goto done;
     }

@@ -206,73 +206,74 @@ void slots_promote(struct pg_inst *pg, PGconn *conn)
     slots_create(pg, conn, nodes, (size_t) n);
 }
 
-/* Primary monitor: slots of the standbys seen; drops the recorded slots of
- * nodes that left the cluster.  One query when nothing changes. */
-void slots_monitor(struct pg_inst *pg, PGconn *conn, char known[][128],
-                          size_t nknown)
+/* The physical slots (have) and the inactive ones (idle).  Returns 0 or
+ * -1 (logged). */
+static int slots_list(struct pg_inst *pg, PGconn *conn, char have[][128],
+                      size_t *nhave, char idle[][128], size_t *nidle)
 {
-    char have[SLOTS_MAX][128];
-    char idle[SLOTS_MAX][128];
-    char rec[SLOTS_MAX][128];
-    size_t nhave = 0;
-    size_t nidle = 0;
-    size_t nrec;
     char err[256];
-    char missing[SLOTS_MAX][128];
-    size_t nmissing = 0;
-    char path[PATH_MAX];
-    struct stat sb;
     PGresult *res;
 
+    *nhave = 0;
+    *nidle = 0;
     res = pgi_exec(pg, conn, "SELECT slot_name, active FROM pg_replication_slots"
                    " WHERE slot_type = 'physical'", 0, NULL, err, sizeof(err));
     if (res == NULL) {
         ra_log_warn("cannot list replication slots: %s", err);
-        return;
+        return -1;
     }
-    for (int i = 0; i < PQntuples(res) && nhave < SLOTS_MAX; i++) {
-        snprintf(have[nhave++], 128, "%.127s", PQgetvalue(res, i, 0));
-        if (strcmp(PQgetvalue(res, i, 1), "f") == 0 && nidle < SLOTS_MAX) {
-            snprintf(idle[nidle++], 128, "%.127s", PQgetvalue(res, i, 0));
+    for (int i = 0; i < PQntuples(res) && *nhave < SLOTS_MAX; i++) {
+        snprintf(have[(*nhave)++], 128, "%.127s", PQgetvalue(res, i, 0));
+        if (strcmp(PQgetvalue(res, i, 1), "f") == 0 && *nidle < SLOTS_MAX) {
+            snprintf(idle[(*nidle)++], 128, "%.127s", PQgetvalue(res, i, 0));
         }
     }
     PQclear(res);
-    for (size_t k = 0; k < nknown; k++) {
-        char slot[128];
+    return 0;
+}
 
-        slot_name(known[k], slot, sizeof(slot));
-        if (!name_in(have, nhave, slot)) {
-            snprintf(missing[nmissing++], 128, "%.127s", known[k]);
-        }
+/* Is it time to ask the cluster about the nodes of recorded slots (at most
+ * every SLOTS_CHECK_S)?  Stamps the check when it is. */
+static bool slots_check_due(struct pg_inst *pg)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+    FILE *f;
+
+    if (ra_state_path(pg->ctx, "slots-checked", path, sizeof(path)) != 0) {
+        return false;
     }
-    if (nmissing > 0) {
-        slots_create(pg, conn, missing, nmissing);
+    if (stat(path, &sb) == 0 && time(NULL) - sb.st_mtime < SLOTS_CHECK_S
+        && time(NULL) >= sb.st_mtime) {
+        return false;
     }
-    /* Inactive recorded slots: is their node still in the cluster? */
-    nrec = slots_record_read(pg, rec, SLOTS_MAX);
+    f = fopen(path, "we");
+    if (f != NULL) {
+        fclose(f);
+    }
+    return true;
+}
+
+/* Drops the inactive recorded slots whose node left the cluster. */
+static void slots_drop_departed(struct pg_inst *pg, PGconn *conn,
+                                char have[][128], size_t nhave,
+                                char idle[][128], size_t nidle)
+{
+    char rec[SLOTS_MAX][128];
+    size_t nrec = slots_record_read(pg, rec, SLOTS_MAX);
+    char nodes[SLOTS_MAX][128];
     bool suspect = false;
+    size_t keep = 0;
+    int nn;
 
     for (size_t i = 0; i < nrec; i++) {
         suspect = suspect || name_in(idle, nidle, rec[i])
                   || !name_in(have, nhave, rec[i]);
     }
-    if (!suspect || ra_state_path(pg->ctx, "slots-checked", path,
-                                  sizeof(path)) != 0) {
+    if (!suspect || !slots_check_due(pg)) {
         return;
     }
-    if (stat(path, &sb) == 0 && time(NULL) - sb.st_mtime < SLOTS_CHECK_S
-        && time(NULL) >= sb.st_mtime) {
-        return;
-    }
-    FILE *f = fopen(path, "we");
-
-    if (f != NULL) {
-        fclose(f);
-    }
-    char nodes[SLOTS_MAX][128];
-    int nn = cluster_node_slots(pg, nodes, SLOTS_MAX);
-    size_t keep = 0;
-
+    nn = cluster_node_slots(pg, nodes, SLOTS_MAX);
     if (nn < 0) {
         return;                 /* unknown: never drop */
     }
@@ -295,6 +296,36 @@ void slots_monitor(struct pg_inst *pg, PGconn *conn, char known[][128],
     if (keep != nrec) {
         slots_record_write(pg, rec, keep);
     }
+}
+
+/* Primary monitor: slots of the standbys seen; drops the recorded slots of
+ * nodes that left the cluster.  One query when nothing changes. */
+void slots_monitor(struct pg_inst *pg, PGconn *conn, char known[][128],
+                   size_t nknown)
+{
+    char have[SLOTS_MAX][128];
+    char idle[SLOTS_MAX][128];
+    char missing[SLOTS_MAX][128];
+    size_t nhave;
+    size_t nidle;
+    size_t nmissing = 0;
+
+    if (slots_list(pg, conn, have, &nhave, idle, &nidle) != 0) {
+        return;
+    }
+    for (size_t k = 0; k < nknown; k++) {
+        char slot[128];
+
+        slot_name(known[k], slot, sizeof(slot));
+        if (!name_in(have, nhave, slot)) {
+            snprintf(missing[nmissing++], 128, "%.127s", known[k]);
+        }
+    }
+    if (nmissing > 0) {
+        slots_create(pg, conn, missing, nmissing);
+    }
+    /* Inactive recorded slots: is their node still in the cluster? */
+    slots_drop_departed(pg, conn, have, nhave, idle, nidle);
 }
 
 /* A node that starts as a standby: the inactive slots it kept from its time

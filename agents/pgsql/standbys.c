@@ -3,6 +3,7 @@
 #include "config.h"
 #include "standbys.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +21,58 @@ const char *synchronous_mode(const struct pg_inst *pg)
     return ra_param(pg->ctx, "synchronous");
 }
 
-struct standby_row {
-    char name[128];
-    char state[32];
-    char sync[16];
-    long long lag;
-};
+/* ---- the decisions ------------------------------------------------------ */
+
+bool standby_is_ours(const char *name, const char *self, char nodes[][128],
+                     int nn)
+{
+    return strcmp(name, self) != 0 && nn >= 0
+           && name_in(nodes, (size_t) nn, name);
+}
+
+enum standby_verdict standby_judge(const struct standby_row *r, bool dup,
+                                   long long maxlag, bool sync)
+{
+    if (strcmp(r->state, "streaming") != 0 || dup) {
+        return STANDBY_NOT_READY;
+    }
+    if (maxlag > 0 && r->lag > maxlag) {
+        return STANDBY_LAGGING;
+    }
+    if (sync && strcmp(r->sync, "sync") != 0 && strcmp(r->sync, "quorum") != 0) {
+        return STANDBY_UNSYNCED;    /* not known to hold every commit yet */
+    }
+    return STANDBY_HEALTHY;
+}
+
+bool standby_is_healthy(enum standby_verdict v)
+{
+    return v == STANDBY_UNSYNCED || v == STANDBY_HEALTHY;
+}
+
+int standby_rank_score(int rank)
+{
+    return SCORE_BEST - 10 * rank;
+}
+
+int ssn_wanted(const char *mode, const char *healthy, char **want)
+{
+    *want = NULL;
+    if (strcmp(mode, "strict") == 0) {
+        *want = strdup("ANY 1 (*)");
+    } else if (strcmp(mode, "on") == 0 && healthy[0] == '\0') {
+        *want = strdup("");
+    } else if (strcmp(mode, "on") == 0) {
+        if (asprintf(want, "ANY 1 (%s)", healthy) < 0) {
+            *want = NULL;
+        }
+    } else {
+        return 0;                   /* off: left as the admin set it */
+    }
+    return *want != NULL ? 0 : -ENOMEM;
+}
+
+/* ---- the primary's reckoning --------------------------------------------- */
 
 static const char standbys_sql[] =
     "SELECT application_name, state, sync_state,"
@@ -135,8 +182,7 @@ static bool standby_trusted(struct pg_inst *pg, PGresult *res, int row,
     const char *name = PQgetvalue(res, row, 0);
 
     *dup = false;
-    if (strcmp(name, pg->ctx->node) == 0 || nn < 0
-        || !name_in(nodes, (size_t) nn, name)) {
+    if (!standby_is_ours(name, pg->ctx->node, nodes, nn)) {
         return false;
     }
     for (int i = 0; i < PQntuples(res); i++) {
@@ -188,52 +234,32 @@ static void standbys_trust(struct pg_inst *pg, PGresult *res, bool *trusted,
     }
 }
 
-/* Scores, sync state and lag of every standby, from pg_stat_replication.
- * Returns how many standbys stream. */
-int primary_check_standbys(struct pg_inst *pg, PGconn *conn,
-                                  const struct pg_status *st)
+/* One reckoning of the primary's standbys (primary_check_standbys). */
+struct standbys_scan {
+    PGresult *res;              /* pg_stat_replication, standbys_sql */
+    bool *trusted;              /* per row: a standby of ours */
+    bool *dup;                  /* per row: its name is used twice */
+    char known[KNOWN_MAX][128]; /* the standbys seen (state file) */
+    size_t nknown;
+    size_t nknown_before;       /* SIZE_MAX: rewrite the state file */
+    FILE *hf;                   /* the healthy ones, "\"a\", \"b\"" */
+    char *healthy;
+    size_t hlen;
+    int streaming;              /* how many are healthy */
+    int rank;                   /* how many are ranked */
+};
+
+/* A standby that (re)connects: its node may have left and rejoined the
+ * cluster meanwhile, which erased its score behind the attribute cache's
+ * back.  Forget the cache so every value is written again once. */
+static void standbys_cache_check(struct pg_inst *pg, struct standbys_scan *sc)
 {
-    enum { MAXN = 32 };
-    char known[MAXN][128];
-    size_t nknown = known_read(pg, known, MAXN);
-    size_t nknown_before = nknown;
-    const char *mode = synchronous_mode(pg);
-    bool sync = strcmp(mode, "off") != 0;
-    long long maxlag = ra_param_int(pg->ctx, "maxlag");
-    char err[256];
-    char *healthy = NULL;
-    size_t hlen = 0;
-    FILE *hf = NULL;
-    char *want = NULL;
-    bool *trusted = NULL;
-    bool *dup = NULL;
-    PGresult *res;
-    int streaming = 0;
-    int rank = 0;
+    for (int i = 0; i < PQntuples(sc->res); i++) {
+        const char *n = PQgetvalue(sc->res, i, 0);
+        bool seen = !sc->trusted[i];
 
-    res = pgi_exec(pg, conn, standbys_sql, 0, NULL, err, sizeof(err));
-    if (res == NULL) {
-        ra_log_err("cannot read pg_stat_replication: %s", err);
-        return -1;
-    }
-    trusted = calloc((size_t) PQntuples(res) + 1, sizeof(*trusted));
-    dup = calloc((size_t) PQntuples(res) + 1, sizeof(*dup));
-    hf = open_memstream(&healthy, &hlen);
-    if (trusted == NULL || dup == NULL || hf == NULL) {
-        ra_log_err("out of memory");
-        streaming = -1;
-        goto done;
-    }
-    standbys_trust(pg, res, trusted, dup);
-    /* A standby that (re)connects: its node may have left and rejoined the
-     * cluster meanwhile, which erased its score behind the attribute cache's
-     * back.  Forget the cache so every value is written again once. */
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *n = PQgetvalue(res, i, 0);
-        bool seen = !trusted[i];
-
-        for (size_t k = 0; k < nknown && !seen; k++) {
-            seen = strcmp(known[k], n) == 0;
+        for (size_t k = 0; k < sc->nknown && !seen; k++) {
+            seen = strcmp(sc->known[k], n) == 0;
         }
         if (!seen) {
             ra_log_info("standby %s connected: attribute cache reset", n);
@@ -241,124 +267,176 @@ int primary_check_standbys(struct pg_inst *pg, PGconn *conn,
             break;
         }
     }
-    for (int i = 0; i < PQntuples(res); i++) {
-        struct standby_row r;
-        char score[16];
-        char lag[24];
-        bool seen = false;
+}
 
-        if (!trusted[i]) {
-            continue;
-        }
-        snprintf(r.name, sizeof(r.name), "%s", PQgetvalue(res, i, 0));
-        snprintf(r.state, sizeof(r.state), "%s", PQgetvalue(res, i, 1));
-        snprintf(r.sync, sizeof(r.sync), "%s", PQgetvalue(res, i, 2));
-        r.lag = strtoll(PQgetvalue(res, i, 3), NULL, 10);
-        for (size_t k = 0; k < nknown; k++) {
-            seen = seen || strcmp(known[k], r.name) == 0;
-        }
-        if (!seen && nknown < MAXN) {
-            snprintf(known[nknown++], 128, "%s", r.name);
-        }
-        if (strcmp(r.state, "streaming") != 0 || dup[i]) {
-            snprintf(score, sizeof(score), "%s", SCORE_NOT_READY);
-        } else if (maxlag > 0 && r.lag > maxlag) {
-            snprintf(score, sizeof(score), "%s", SCORE_NOT_READY);
-            ra_log_repeat(NULL, LOG_INFO, "%s lags %lld bytes (maxlag %lld)",
-                          r.name, r.lag, maxlag);
-        } else {
-            streaming++;
-            fprintf(hf, "%s\"%s\"", streaming > 1 ? ", " : "", r.name);
-            if (sync && strcmp(r.sync, "sync") != 0
-                && strcmp(r.sync, "quorum") != 0) {
-                /* Not known to hold every commit yet. */
-                snprintf(score, sizeof(score), "%s", SCORE_NOT_READY);
-            } else {
-                snprintf(score, sizeof(score), "%d", SCORE_BEST - 10 * rank++);
-            }
-        }
-        score_set(pg, r.name, score);
-        attr_show(pg, r.name, "sync", r.sync);
-        snprintf(lag, sizeof(lag), "%lld", r.lag);
-        attr_show(pg, r.name, "lag", lag);
+/* Scores row i of pg_stat_replication (a trusted standby). */
+static void standbys_score_row(struct pg_inst *pg, struct standbys_scan *sc,
+                               int i, bool sync, long long maxlag)
+{
+    struct standby_row r;
+    enum standby_verdict v;
+    char score[16];
+    char lag[24];
+
+    snprintf(r.name, sizeof(r.name), "%s", PQgetvalue(sc->res, i, 0));
+    snprintf(r.state, sizeof(r.state), "%s", PQgetvalue(sc->res, i, 1));
+    snprintf(r.sync, sizeof(r.sync), "%s", PQgetvalue(sc->res, i, 2));
+    r.lag = strtoll(PQgetvalue(sc->res, i, 3), NULL, 10);
+    if (!name_in(sc->known, sc->nknown, r.name) && sc->nknown < KNOWN_MAX) {
+        snprintf(sc->known[sc->nknown++], 128, "%s", r.name);
     }
-    /* Known standbys without a row are not connected.  The node of one may
-     * have left the cluster (Pacemaker erased its attributes, and a value set
-     * for it never becomes visible): each write is bounded so the fallback of
-     * synchronous_standby_names below is never starved, and a node whose score
-     * cannot be written is forgotten until it connects again. */
+    v = standby_judge(&r, sc->dup[i], maxlag, sync);
+    if (v == STANDBY_LAGGING) {
+        ra_log_repeat(NULL, LOG_INFO, "%s lags %lld bytes (maxlag %lld)",
+                      r.name, r.lag, maxlag);
+    }
+    if (standby_is_healthy(v)) {
+        sc->streaming++;
+        fprintf(sc->hf, "%s\"%s\"", sc->streaming > 1 ? ", " : "", r.name);
+    }
+    if (v == STANDBY_HEALTHY) {
+        snprintf(score, sizeof(score), "%d", standby_rank_score(sc->rank++));
+    } else {
+        snprintf(score, sizeof(score), "%s", SCORE_NOT_READY);
+    }
+    score_set(pg, r.name, score);
+    attr_show(pg, r.name, "sync", r.sync);
+    snprintf(lag, sizeof(lag), "%lld", r.lag);
+    attr_show(pg, r.name, "lag", lag);
+}
+
+/* Known standbys without a row are not connected.  The node of one may
+ * have left the cluster (Pacemaker erased its attributes, and a value set
+ * for it never becomes visible): each write is bounded so the fallback of
+ * synchronous_standby_names is never starved, and a node whose score
+ * cannot be written is forgotten until it connects again. */
+static void standbys_mark_gone(struct pg_inst *pg, struct standbys_scan *sc)
+{
     size_t kept = 0;
 
-    for (size_t k = 0; k < nknown; k++) {
+    for (size_t k = 0; k < sc->nknown; k++) {
         bool connected = false;
 
-        for (int i = 0; i < PQntuples(res); i++) {
-            connected = connected || (trusted[i]
-                                      && strcmp(PQgetvalue(res, i, 0), known[k]) == 0);
+        for (int i = 0; i < PQntuples(sc->res); i++) {
+            connected = connected
+                        || (sc->trusted[i]
+                            && strcmp(PQgetvalue(sc->res, i, 0), sc->known[k]) == 0);
         }
-        if (!connected && !score_set_bounded(pg, known[k], SCORE_GONE)) {
+        if (!connected && !score_set_bounded(pg, sc->known[k], SCORE_GONE)) {
             ra_log_notice("the score of %s cannot be set (node offline?): "
-                          "forgotten until it connects again", known[k]);
-            nknown_before = SIZE_MAX;       /* rewrite the list */
+                          "forgotten until it connects again", sc->known[k]);
+            sc->nknown_before = SIZE_MAX;       /* rewrite the list */
             continue;
         }
         if (!connected) {
-            attr_show(pg, known[k], "sync", "disconnected");
+            attr_show(pg, sc->known[k], "sync", "disconnected");
         }
         if (kept != k) {
-            memmove(known[kept], known[k], sizeof(known[k]));
+            memmove(sc->known[kept], sc->known[k], sizeof(sc->known[k]));
         }
         kept++;
     }
-    nknown = kept;
-    if (nknown != nknown_before) {
-        known_write(pg, known, nknown);
+    sc->nknown = kept;
+    if (sc->nknown != sc->nknown_before) {
+        known_write(pg, sc->known, sc->nknown);
     }
+}
+
+/* synchronous_standby_names for the mode and the healthy standbys. */
+static void standbys_sync_apply(struct pg_inst *pg, PGconn *conn,
+                                const char *current, const char *healthy)
+{
+    char *want = NULL;
+
+    if (ssn_wanted(synchronous_mode(pg), healthy, &want) != 0) {
+        ra_log_err("out of memory: synchronous_standby_names left as is");
+        return;
+    }
+    if (want != NULL) {
+        ssn_apply(pg, conn, current, want);
+    }
+    free(want);
+}
+
+/* Reads pg_stat_replication and which of its rows are standbys of ours.
+ * Returns 0 or -1 (logged). */
+static int standbys_scan_open(struct pg_inst *pg, PGconn *conn,
+                              struct standbys_scan *sc)
+{
+    char err[256];
+
+    sc->res = pgi_exec(pg, conn, standbys_sql, 0, NULL, err, sizeof(err));
+    if (sc->res == NULL) {
+        ra_log_err("cannot read pg_stat_replication: %s", err);
+        return -1;
+    }
+    sc->trusted = calloc((size_t) PQntuples(sc->res) + 1, sizeof(*sc->trusted));
+    sc->dup = calloc((size_t) PQntuples(sc->res) + 1, sizeof(*sc->dup));
+    sc->hf = open_memstream(&sc->healthy, &sc->hlen);
+    if (sc->trusted == NULL || sc->dup == NULL || sc->hf == NULL) {
+        ra_log_err("out of memory");
+        return -1;
+    }
+    standbys_trust(pg, sc->res, sc->trusted, sc->dup);
+    return 0;
+}
+
+static void standbys_scan_close(struct standbys_scan *sc)
+{
+    if (sc->hf != NULL) {
+        fclose(sc->hf);
+    }
+    free(sc->healthy);
+    free(sc->trusted);
+    free(sc->dup);
+    PQclear(sc->res);
+}
+
+int primary_check_standbys(struct pg_inst *pg, PGconn *conn,
+                           const struct pg_status *st)
+{
+    struct standbys_scan sc = { .res = NULL };
+    bool sync = strcmp(synchronous_mode(pg), "off") != 0;
+    long long maxlag = ra_param_int(pg->ctx, "maxlag");
+    int streaming = -1;
+
+    sc.nknown = known_read(pg, sc.known, KNOWN_MAX);
+    sc.nknown_before = sc.nknown;
+    if (standbys_scan_open(pg, conn, &sc) != 0) {
+        goto done;
+    }
+    standbys_cache_check(pg, &sc);
+    for (int i = 0; i < PQntuples(sc.res); i++) {
+        if (sc.trusted[i]) {
+            standbys_score_row(pg, &sc, i, sync, maxlag);
+        }
+    }
+    standbys_mark_gone(pg, &sc);
     score_set(pg, NULL, SCORE_PRIMARY);
 
     /* Scores are lowered above before a standby leaves the sync set here. */
-    if (fclose(hf) != 0) {
-        hf = NULL;
+    if (fclose(sc.hf) != 0) {
+        sc.hf = NULL;
         ra_log_err("out of memory");
-        streaming = -1;
         goto done;
     }
-    hf = NULL;
-    if (strcmp(mode, "on") == 0) {
-        if (healthy[0] != '\0' && asprintf(&want, "ANY 1 (%s)", healthy) < 0) {
-            want = NULL;
-        }
-        ssn_apply(pg, conn, st->ssn, want != NULL ? want : "");
-    } else if (strcmp(mode, "strict") == 0) {
-        ssn_apply(pg, conn, st->ssn, "ANY 1 (*)");
-    }
+    sc.hf = NULL;
+    standbys_sync_apply(pg, conn, st->ssn, sc.healthy);
     if (slots_on(pg)) {
-        slots_monitor(pg, conn, known, nknown);
+        slots_monitor(pg, conn, sc.known, sc.nknown);
     }
+    streaming = sc.streaming;
 done:
-    if (hf != NULL) {
-        fclose(hf);
-    }
-    free(healthy);
-    free(want);
-    free(trusted);
-    free(dup);
-    PQclear(res);
+    standbys_scan_close(&sc);
     return streaming;
 }
 
 void promoted_sync_setup(struct pg_inst *pg, PGconn *conn,
-                                const struct pg_status *st)
+                         const struct pg_status *st)
 {
-    const char *mode = synchronous_mode(pg);
-
     /* A new primary starts asynchronous ("on") until its monitor has seen a
      * healthy standby; "strict" waits for any standby from the start. */
-    if (strcmp(mode, "on") == 0) {
-        ssn_apply(pg, conn, st->ssn, "");
-    } else if (strcmp(mode, "strict") == 0) {
-        ssn_apply(pg, conn, st->ssn, "ANY 1 (*)");
-    }
+    standbys_sync_apply(pg, conn, st->ssn, "");
 }
 
 /* Primary, post-stop: a stopped standby (its node fenced, or its server

@@ -29,6 +29,19 @@ const char *pg_state_str(enum pg_state s)
     return "?";
 }
 
+enum pg_state pg_state_of_control(const char *cluster_state)
+{
+    if (strcmp(cluster_state, "shut down") == 0
+        || strcmp(cluster_state, "shut down in recovery") == 0) {
+        return PG_STOPPED;
+    }
+    if (strcmp(cluster_state, "in production") == 0) {
+        return PG_CRASHED_PRIMARY;
+    }
+    /* in archive recovery, in crash recovery, starting up, shutting down. */
+    return PG_CRASHED_STANDBY;
+}
+
 static const char status_sql[] =
     "SELECT pg_is_in_recovery(),"
     " CASE WHEN pg_is_in_recovery() THEN greatest("
@@ -180,15 +193,7 @@ static enum pg_state state_from_disk(struct pg_inst *pg, struct pg_control *cd,
         ra_exit_reason("cannot read the control file of %s", pg->datadir);
         return PG_ERROR;
     }
-    if (strcmp(cd->state, "shut down") == 0
-        || strcmp(cd->state, "shut down in recovery") == 0) {
-        return PG_STOPPED;
-    }
-    if (strcmp(cd->state, "in production") == 0) {
-        return PG_CRASHED_PRIMARY;
-    }
-    /* in archive recovery, in crash recovery, starting up, shutting down. */
-    return PG_CRASHED_STANDBY;
+    return pg_state_of_control(cd->state);
 }
 
 /* Is the server that answers on pghost:pgport the one in datadir?  A

@@ -172,6 +172,64 @@ static void diverged_compares_with_the_primarys_history(void **state)
     assert_true(pgi_diverged(&v, 7, 0x1000, why, sizeof(why)));
 }
 
+static void diverged_on_timeline_one_compares_with_the_flush_position(void **state)
+{
+    struct pg_primary_view v = { .tli = 1, .flush = 0x5000, .history = NULL };
+    char why[256];
+    (void) state;
+
+    assert_false(pgi_diverged(&v, 1, 0x5000, why, sizeof(why)));
+    assert_true(pgi_diverged(&v, 1, 0x5001, why, sizeof(why)));
+    assert_non_null(strstr(why, "ahead of the primary's 0/5000"));
+}
+
+static void diverged_when_the_local_timeline_is_missing_from_the_history(void **state)
+{
+    struct pg_primary_view v = { .tli = 4, .flush = 0x9000,
+                                 .history = (char *) "1\t0/3000\tno recovery target\n"
+                                            "3\t0/7000\tno recovery target\n" };
+    char why[256];
+    (void) state;
+
+    /* timeline 2 forked off elsewhere: not an ancestor of the primary's 4 */
+    assert_true(pgi_diverged(&v, 2, 0x1000, why, sizeof(why)));
+    assert_non_null(strstr(why, "not in the history"));
+    assert_false(pgi_diverged(&v, 3, 0x6FFF, why, sizeof(why)));
+    assert_false(pgi_diverged(&v, 1, 0x2000, why, sizeof(why)));
+    assert_true(pgi_diverged(&v, 1, 0x3001, why, sizeof(why)));
+}
+
+static void control_end_is_the_newest_of_checkpoint_and_recovery_end(void **state)
+{
+    struct pg_control cd = { .state = "in archive recovery", .ckpt = 0x3000060,
+                             .tli = 4, .minrec = 0x4000000, .minrec_tli = 5 };
+    unsigned tli = 0;
+    uint64_t lsn = 0;
+    (void) state;
+
+    pgi_control_end(&cd, &tli, &lsn);
+    assert_int_equal(tli, 5);
+    assert_true(lsn == 0x4000000);
+    cd.minrec = 0;
+    cd.minrec_tli = 0;
+    pgi_control_end(&cd, &tli, &lsn);
+    assert_int_equal(tli, 4);
+    assert_true(lsn == 0x3000060);
+}
+
+static void control_end_of_a_clean_primary_shutdown_is_past_its_checkpoint(void **state)
+{
+    struct pg_control cd = { .state = "shut down", .ckpt = 0x3000060, .tli = 2,
+                             .minrec = 0, .minrec_tli = 0 };
+    unsigned tli = 0;
+    uint64_t lsn = 0;
+    (void) state;
+
+    pgi_control_end(&cd, &tli, &lsn);
+    assert_int_equal(tli, 2);
+    assert_true(lsn == 0x3000061);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +243,10 @@ int main(void)
         cmocka_unit_test(pidfile_parse_refuses_what_names_no_pid),
         cmocka_unit_test(location_parse_reads_the_last_primary_claim),
         cmocka_unit_test(diverged_compares_with_the_primarys_history),
+        cmocka_unit_test(diverged_on_timeline_one_compares_with_the_flush_position),
+        cmocka_unit_test(diverged_when_the_local_timeline_is_missing_from_the_history),
+        cmocka_unit_test(control_end_is_the_newest_of_checkpoint_and_recovery_end),
+        cmocka_unit_test(control_end_of_a_clean_primary_shutdown_is_past_its_checkpoint),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
