@@ -4,6 +4,7 @@
 #define PGSQL_INSTANCE_H
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -69,6 +70,22 @@ int pgi_crash_recovery(struct pg_inst *pg);
 char *pgi_setting(struct pg_inst *pg, const char *name);
 
 int pgi_standby_signal_write(struct pg_inst *pg);
+
+/* ---- for upstream.c ---- */
+
+/* Connects with conninfo (plus keys/vals) as the system user. */
+PGconn *pgi_connect_as_user(struct pg_inst *pg, const char *conninfo,
+                            const char *const *keys, const char *const *vals,
+                            char *err, size_t errlen);
+/* Simple-protocol query (the replication protocol refuses the extended
+ * one), bounded by the deadline; NULL on error (err set). */
+PGresult *pgi_simple_exec(PGconn *conn, const char *cmd,
+                          const struct ra_deadline *d, char *err,
+                          size_t errlen);
+/* Writes a conninfo value in single quotes, \\ and \' escaped. */
+void pgi_conninfo_quote(FILE *f, const char *v);
+
+/* ---- upstream.c: the primary a standby follows ---- */
 
 /* Asks the primary of conninfo (replication connection) for its timeline,
  * flush position and history.  Returns 0 or -1 (err set). */
