@@ -29,6 +29,8 @@ extern const struct ra_param_def pgsql_params[];
 #define STANDBY_FAST_STOP_MS 5000
 #define PROMOTE_POLL_MS 10
 
+/* ---- monitor ---------------------------------------------------------- */
+
 static int monitor_primary(struct pg_inst *pg, PGconn *conn,
                            const struct pg_status *st)
 {
@@ -112,6 +114,8 @@ static int pgsql_monitor(struct ra_ctx *ctx)
     }
     return rc;
 }
+
+/* ---- start ------------------------------------------------------------ */
 
 /* Before a start: a crashed or diverged ex-primary never comes back as a
  * primary; returns an OCF code. */
@@ -282,6 +286,8 @@ static int pgsql_start(struct ra_ctx *ctx)
     return start_standby(&pg);
 }
 
+/* ---- stop ------------------------------------------------------------- */
+
 static int stop_server(struct pg_inst *pg, long fast_max_ms)
 {
     bool stale = false;
@@ -337,6 +343,8 @@ static int pgsql_stop(struct ra_ctx *ctx)
     }
     return rc;
 }
+
+/* ---- promote ---------------------------------------------------------- */
 
 /* pg_promote() without waiting, then pg_is_in_recovery() every
  * PROMOTE_POLL_MS: pg_promote(true) checks only every 100 ms. */
@@ -415,6 +423,8 @@ done:
     return rc;
 }
 
+/* ---- demote ----------------------------------------------------------- */
+
 static int pgsql_demote(struct ra_ctx *ctx)
 {
     struct pg_inst pg;
@@ -449,6 +459,8 @@ static int pgsql_demote(struct ra_ctx *ctx)
     }
     return start_standby(&pg);
 }
+
+/* ---- notify ----------------------------------------------------------- */
 
 static void notify_dispatch(struct pg_inst *pg, const struct ra_notify *nt)
 {
@@ -493,6 +505,8 @@ static int pgsql_notify(struct ra_ctx *ctx)
     return rc;
 }
 
+/* ---- validate-all, reload-agent --------------------------------------- */
+
 static int pgsql_validate(struct ra_ctx *ctx)
 {
     struct pg_inst pg;
@@ -507,6 +521,8 @@ static int pgsql_reload_agent(struct ra_ctx *ctx)
     (void) ctx;
     return OCF_SUCCESS;
 }
+
+/* ---- the agent -------------------------------------------------------- */
 
 static const struct ra_action actions[] = {
     { "start", pgsql_start },
