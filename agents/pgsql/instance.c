@@ -1,7 +1,7 @@
 /* instance.c: one PostgreSQL instance: files, postmaster, pg_controldata,
  * libpq, timelines, pg_rewind.  Licence: GPL-2.0-or-later. */
 #include "config.h"
-#include "pgsql.h"
+#include "instance.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,8 +24,6 @@
 
 /* postmaster.pid and the socket lock file are a few lines. */
 #define PIDFILE_MAX 4096
-/* The configuration files kept around pg_rewind. */
-#define CONF_FILE_MAX (4 * 1024 * 1024)
 
 static const char *const c_locale_env[] = { "LC_ALL=C", "LANG=C", NULL };
 
@@ -257,9 +255,9 @@ void pgi_stale_cleanup(const struct pg_inst *pg)
 
 /* Simple-protocol query (the replication protocol refuses the extended
  * one), bounded by the deadline. */
-static PGresult *simple_exec(PGconn *conn, const char *cmd,
-                             const struct ra_deadline *d, char *err,
-                             size_t errlen)
+PGresult *pgi_simple_exec(PGconn *conn, const char *cmd,
+                          const struct ra_deadline *d, char *err,
+                          size_t errlen)
 {
     PGresult *res;
     PGresult *last = NULL;
@@ -327,7 +325,7 @@ int pgi_controldata(struct pg_inst *pg, struct pg_control *cd)
 }
 
 /* A conninfo value in single quotes, with \\ and \' escaped. */
-static void ci_quote(FILE *f, const char *v)
+void pgi_conninfo_quote(FILE *f, const char *v)
 {
     fputc('\'', f);
     for (; *v != '\0'; v++) {
@@ -387,10 +385,10 @@ static void identity_restore(struct root_groups *g)
 /* Connects as the system user: peer authentication checks our uid, and
  * every file the conninfo names (passfile, sslkey, service file, which
  * postgres controls through primary_conninfo) is read with its rights. */
-static PGconn *connect_as_user(struct pg_inst *pg, const char *conninfo,
-                               const char *const *keys,
-                               const char *const *vals, char *err,
-                               size_t errlen)
+PGconn *pgi_connect_as_user(struct pg_inst *pg, const char *conninfo,
+                            const char *const *keys,
+                            const char *const *vals, char *err,
+                            size_t errlen)
 {
     struct root_groups g = { NULL, 0 };
     bool drop = geteuid() == 0 && pg->uid != 0;
@@ -422,9 +420,9 @@ PGconn *pgi_connect(struct pg_inst *pg, char *err, size_t errlen)
         return NULL;
     }
     fputs("host=", f);
-    ci_quote(f, pg->pghost);
+    pgi_conninfo_quote(f, pg->pghost);
     fprintf(f, " port=%s user=", pg->port);
-    ci_quote(f, pg->user);
+    pgi_conninfo_quote(f, pg->user);
     fprintf(f, " dbname=postgres connect_timeout=%ld "
             "application_name=ctfreak-ha-pgsql",
             (ra_param_ms(pg->ctx, "connect_timeout") + 999) / 1000);
@@ -433,7 +431,7 @@ PGconn *pgi_connect(struct pg_inst *pg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    conn = connect_as_user(pg, conninfo, NULL, NULL, err, errlen);
+    conn = pgi_connect_as_user(pg, conninfo, NULL, NULL, err, errlen);
     free(conninfo);
     return conn;
 }
@@ -662,288 +660,3 @@ int pgi_standby_signal_write(struct pg_inst *pg)
     return ra_file_touch(path, 0600, pg->uid, pg->gid);
 }
 
-int pgi_primary_view(struct pg_inst *pg, const char *conninfo,
-                     struct pg_primary_view *v, char *err, size_t errlen)
-{
-    static const char *const keys[] = { "replication", NULL };
-    static const char *const vals[] = { "true", NULL };
-    char cmd[64];
-    PGconn *conn = NULL;
-    PGresult *res = NULL;
-    unsigned char *raw;
-    size_t rawlen = 0;
-    int rc = -1;
-
-    memset(v, 0, sizeof(*v));
-    conn = connect_as_user(pg, conninfo, keys, vals, err, errlen);
-    if (conn == NULL) {
-        goto done;
-    }
-    res = simple_exec(conn, "IDENTIFY_SYSTEM", &pg->ctx->deadline, err, errlen);
-    if (res == NULL || PQntuples(res) != 1 || PQnfields(res) < 3
-        || sscanf(PQgetvalue(res, 0, 1), "%u", &v->tli) != 1
-        || pgi_lsn_parse(PQgetvalue(res, 0, 2), &v->flush) != 0) {
-        if (res != NULL) {
-            snprintf(err, errlen, "unexpected IDENTIFY_SYSTEM answer");
-        }
-        goto done;
-    }
-    PQclear(res);
-    res = simple_exec(conn, "SHOW in_hot_standby", &pg->ctx->deadline, err,
-                      errlen);
-    if (res == NULL || PQntuples(res) != 1) {
-        goto done;
-    }
-    v->is_standby = strcmp(PQgetvalue(res, 0, 0), "on") == 0;
-    PQclear(res);
-    res = NULL;
-    if (v->tli > 1) {
-        snprintf(cmd, sizeof(cmd), "TIMELINE_HISTORY %u", v->tli);
-        res = simple_exec(conn, cmd, &pg->ctx->deadline, err, errlen);
-        if (res == NULL || PQntuples(res) != 1 || PQnfields(res) < 2) {
-            if (res != NULL) {
-                snprintf(err, errlen, "unexpected TIMELINE_HISTORY answer");
-            }
-            goto done;
-        }
-        /* content is bytea (text in old servers): unescape when hex. */
-        if (PQftype(res, 1) == 17) {
-            raw = PQunescapeBytea((const unsigned char *) PQgetvalue(res, 0, 1),
-                                  &rawlen);
-            if (raw != NULL) {
-                v->history = strndup((const char *) raw, rawlen);
-                PQfreemem(raw);
-            }
-        } else {
-            v->history = strdup(PQgetvalue(res, 0, 1));
-        }
-        if (v->history == NULL) {
-            snprintf(err, errlen, "out of memory");
-            goto done;
-        }
-    }
-    rc = 0;
-done:
-    if (res != NULL) {
-        PQclear(res);
-    }
-    if (conn != NULL) {
-        PQfinish(conn);
-    }
-    return rc;
-}
-
-void pgi_primary_view_free(struct pg_primary_view *v)
-{
-    free(v->history);
-    v->history = NULL;
-}
-
-/* One configuration file kept around pg_rewind: content, mode, owner. */
-struct saved_file {
-    char *buf;
-    size_t len;
-    struct stat sb;
-};
-
-/* Reads a file of the data directory the system user may have planted: no
- * link followed, no FIFO waited on, root's or the system user's only. */
-static int save_file(const struct pg_inst *pg, const char *path,
-                     struct saved_file *f)
-{
-    int fd = ra_file_open_read(path, pg->uid);
-    int rc;
-
-    memset(f, 0, sizeof(*f));
-    if (fd < 0) {
-        return fd;
-    }
-    rc = fstat(fd, &f->sb) == 0 ? 0 : -errno;
-    close(fd);
-    if (rc == 0) {
-        rc = ra_file_slurp(path, pg->uid, CONF_FILE_MAX, &f->buf, &f->len);
-    }
-    return rc;
-}
-
-/* Puts a saved file back as a new file (a link planted meanwhile is
- * replaced, never followed), with the original's mode and owner. */
-static int restore_file(const char *path, const struct saved_file *f)
-{
-    return ra_file_replace(path, f->buf, f->len, f->sb.st_mode & 0777,
-                           f->sb.st_uid, f->sb.st_gid);
-}
-
-/* pg_rewind copies the source's configuration files that live in the data
- * directory (postgresql.auto.conf names the source's own application_name;
- * postgresql.conf, its port): these keep their local content. */
-static const char *const local_files[] = {
-    "postgresql.auto.conf", "postgresql.conf", "pg_hba.conf", "pg_ident.conf",
-    NULL,
-};
-
-/* A freshly promoted primary still has its old timeline in its control
- * file until its first checkpoint, and pg_rewind reads it there. */
-static void source_checkpoint(struct pg_inst *pg, const char *conninfo)
-{
-    static const char *const keys[] = { "dbname", NULL };
-    static const char *const vals[] = { "postgres", NULL };
-    char err[256];
-    PGconn *conn;
-    PGresult *res = NULL;
-
-    conn = connect_as_user(pg, conninfo, keys, vals, err, sizeof(err));
-    if (conn != NULL) {
-        res = simple_exec(conn, "CHECKPOINT", &pg->ctx->deadline, err,
-                          sizeof(err));
-    }
-    if (res == NULL) {
-        ra_log_warn("CHECKPOINT on the rewind source failed: %s", err);
-    }
-    PQclear(res);
-    PQfinish(conn);
-}
-
-/* pg_rewind's --source-server: conninfo (URI or keywords) as keywords, with
- * dbname=postgres and without its password, which goes to *password (for
- * PGPASSWORD: an argv is readable by every local user).  sslpassword has no
- * environment variable: it is left out.  Returns a malloc'd string or NULL. */
-static char *rewind_source(const char *conninfo, char **password)
-{
-    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = opts != NULL ? open_memstream(&out, &len) : NULL;
-
-    *password = NULL;
-    if (f == NULL) {
-        PQconninfoFree(opts);
-        return NULL;
-    }
-    for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
-        if (o->val == NULL || o->val[0] == '\0'
-            || strcmp(o->keyword, "dbname") == 0) {
-            continue;
-        }
-        if (strcmp(o->keyword, "password") == 0) {
-            free(*password);
-            *password = strdup(o->val);
-            continue;
-        }
-        if (strcmp(o->keyword, "sslpassword") == 0) {
-            ra_log_warn("pg_rewind: sslpassword of primary_conninfo not passed "
-                        "(it would be on its command line)");
-            continue;
-        }
-        fprintf(f, "%s=", o->keyword);
-        ci_quote(f, o->val);
-        fputc(' ', f);
-    }
-    fputs("dbname=postgres", f);
-    PQconninfoFree(opts);
-    if (fclose(f) != 0) {
-        free(out);
-        free(*password);
-        *password = NULL;
-        return NULL;
-    }
-    return out;
-}
-
-/* Runs pg_rewind as the system user, the password in its environment. */
-static int rewind_run(struct pg_inst *pg, const char *conninfo)
-{
-    char bin[PATH_MAX];
-    char target[PATH_MAX + 32];
-    char conf[PATH_MAX + 32];
-    char *password = NULL;
-    char *pwenv = NULL;
-    char *source = rewind_source(conninfo, &password);
-    char *sourcearg = NULL;
-    const char *argv[8];
-    const char *env[] = { "LC_ALL=C", "LANG=C", NULL, NULL };
-    struct ra_run_opts opts = {
-        .user = pg->user, .cwd = pg->datadir, .env = env,
-        .deadline = &pg->ctx->deadline,
-    };
-    struct ra_run_result res;
-    char how[64];
-    size_t n = 0;
-    int rc = -ENOMEM;
-
-    if (source == NULL || asprintf(&sourcearg, "--source-server=%s", source) < 0
-        || (password != NULL && asprintf(&pwenv, "PGPASSWORD=%s", password) < 0)) {
-        ra_log_err("pg_rewind: primary_conninfo cannot be parsed");
-        goto done;
-    }
-    env[2] = pwenv;
-    snprintf(bin, sizeof(bin), "%s/pg_rewind", pg->bindir);
-    snprintf(target, sizeof(target), "--target-pgdata=%s", pg->datadir);
-    argv[n++] = bin;
-    argv[n++] = target;
-    argv[n++] = sourcearg;
-    if (strcmp(pg->pgdata, pg->datadir) != 0) {
-        snprintf(conf, sizeof(conf), "--config-file=%s/postgresql.conf",
-                 pg->pgdata);
-        argv[n++] = conf;
-    }
-    argv[n] = NULL;
-    rc = ra_run(argv, &opts, &res);
-    if (rc == 0) {
-        if (res.exit_status != 0) {
-            ra_log_err("pg_rewind failed | %s: %.400s",
-                       ra_run_status_str(&res, how, sizeof(how)), res.err);
-            rc = -EIO;
-        } else {
-            ra_log_notice("pg_rewind done: %.300s", res.err);
-        }
-        ra_run_result_free(&res);
-    } else {
-        ra_log_err("cannot run %s: %s", bin, strerror(-rc));
-    }
-done:
-    free(source);
-    free(sourcearg);
-    free(password);
-    free(pwenv);
-    return rc;
-}
-
-int pgi_rewind(struct pg_inst *pg, const char *conninfo)
-{
-    enum { NFILES = 4 };
-    struct saved_file saved[NFILES];
-    char path[PATH_MAX];
-    int rc;
-
-    for (size_t i = 0; i < NFILES && local_files[i] != NULL; i++) {
-        pgi_path(pg, local_files[i], path, sizeof(path));
-        rc = save_file(pg, path, &saved[i]);
-        if (rc != 0 && rc != -ENOENT) {
-            ra_log_warn("%s not kept around pg_rewind: %s", path, strerror(-rc));
-        }
-    }
-    /* pg_rewind finishes an unclean target's crash recovery in single-user
-     * mode, which refuses a standby ("standby mode is not supported by
-     * single-user servers"): a node killed as a standby could never rejoin.
-     * The start that follows writes standby.signal again. */
-    pgi_path(pg, "standby.signal", path, sizeof(path));
-    rc = ra_file_remove(path);
-    if (rc != 0 && rc != -ENOENT) {
-        ra_log_warn("cannot remove %s before pg_rewind: %s", path, strerror(-rc));
-    }
-    source_checkpoint(pg, conninfo);
-    rc = rewind_run(pg, conninfo);
-    for (size_t i = 0; i < NFILES && local_files[i] != NULL; i++) {
-        if (saved[i].buf == NULL) {
-            continue;
-        }
-        pgi_path(pg, local_files[i], path, sizeof(path));
-        if (restore_file(path, &saved[i]) != 0) {
-            ra_log_err("cannot restore %s", path);
-            rc = rc == 0 ? -EIO : rc;
-        }
-        free(saved[i].buf);
-    }
-    return rc;
-}

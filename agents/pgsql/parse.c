@@ -3,7 +3,7 @@
  * timeline histories): pure functions, for unit tests and fuzzers.
  * Licence: GPL-2.0-or-later. */
 #include "config.h"
-#include "pgsql.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -155,65 +155,23 @@ int pgi_location_parse(const char *s, unsigned *tli, uint64_t *lsn, bool *last)
     return pgi_lsn_parse(l, lsn);
 }
 
-bool pgi_list_has(const char *list, const char *word)
+void pgi_location_format(unsigned tli, uint64_t lsn, bool last, char *buf,
+                         size_t len)
 {
-    size_t wl = strlen(word);
-    const char *s = list;
+    char l[32];
 
-    while (s != NULL && *s != '\0') {
-        size_t n;
-
-        s += strspn(s, " \t");
-        n = strcspn(s, " \t");
-        if (n == wl && n > 0 && strncmp(s, word, n) == 0) {
-            return true;
-        }
-        s += n;
-    }
-    return false;
+    pgi_lsn_format(lsn, l, sizeof(l));
+    snprintf(buf, len, "%u:%s%s", tli, l, last ? ":last-primary" : "");
 }
 
-char *pgi_candidates(const char *active, const char *start, const char *stop,
-                     const char *self)
+void pgi_control_end(const struct pg_control *cd, unsigned *tli,
+                     uint64_t *lsn)
 {
-    const char *lists[] = { active, start };
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
-
-    if (f == NULL) {
-        return NULL;
+    *tli = cd->tli > cd->minrec_tli ? cd->tli : cd->minrec_tli;
+    *lsn = cd->minrec > cd->ckpt ? cd->minrec : cd->ckpt;
+    if (strcmp(cd->state, "shut down") == 0) {
+        *lsn = cd->ckpt + 1;    /* its shutdown checkpoint record */
     }
-    for (size_t i = 0; i < 2; i++) {
-        const char *s = lists[i];
-
-        while (s != NULL && *s != '\0') {
-            size_t n;
-            char *w;
-
-            s += strspn(s, " \t");
-            n = strcspn(s, " \t");
-            if (n == 0) {
-                break;
-            }
-            w = strndup(s, n);
-            if (w == NULL) {
-                fclose(f);
-                free(out);
-                return NULL;
-            }
-            if (!pgi_list_has(stop, w) && strcmp(w, self) != 0) {
-                fprintf(f, "%s ", w);
-            }
-            free(w);
-            s += n;
-        }
-    }
-    if (fclose(f) != 0) {
-        free(out);
-        return NULL;
-    }
-    return out;
 }
 
 bool pgi_diverged(const struct pg_primary_view *v, unsigned tli, uint64_t lsn,

@@ -7,7 +7,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "pgsql.h"
+#include "parse.h"
 
 static void text_check(const char *what, const char *s, size_t cap)
 {

@@ -8,7 +8,7 @@
 #include <inttypes.h>
 
 #include "fuzz.h"
-#include "pgsql.h"
+#include "parse.h"
 
 /* What the text starts with as a decimal number, or -1 (none, too big). */
 static long long tli_prefix(const char *s)

@@ -7,7 +7,7 @@
 #include <inttypes.h>
 
 #include "fuzz.h"
-#include "pgsql.h"
+#include "parse.h"
 
 static uint64_t u64_at(const uint8_t *p)
 {

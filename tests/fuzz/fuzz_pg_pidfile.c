@@ -9,7 +9,7 @@
 #include <limits.h>
 
 #include "fuzz.h"
-#include "pgsql.h"
+#include "parse.h"
 
 /* Line number line (1-based) of text into buf, or "" when it has none. */
 static void line_get(const char *text, int line, char *buf, size_t cap)

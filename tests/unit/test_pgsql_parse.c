@@ -7,12 +7,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
-#include "pgsql.h"
+#include "parse.h"
 
 static const char controldata[] =
     "pg_control version number:            1300\n"
@@ -155,54 +156,6 @@ static void location_parse_reads_the_last_primary_claim(void **state)
     assert_int_not_equal(pgi_location_parse(NULL, &tli, &lsn, &last), 0);
 }
 
-static void candidates_are_active_and_starting_nodes_but_stopping_ones_and_self(void **state)
-{
-    char *c = pgi_candidates("n1 n2  n3", "n4", "n3", "n1");
-    (void) state;
-
-    assert_non_null(c);
-    assert_string_equal(c, "n2 n4 ");
-    free(c);
-    c = pgi_candidates(NULL, NULL, NULL, "n1");
-    assert_non_null(c);
-    assert_string_equal(c, "");
-    free(c);
-}
-
-static void candidates_keep_every_node_of_a_list_of_any_length(void **state)
-{
-    size_t n = 2000;
-    size_t len = n * 12 + 1;
-    char *list = malloc(len);
-    char *c;
-    size_t words = 0;
-    (void) state;
-
-    assert_non_null(list);
-    list[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        snprintf(list + strlen(list), len - strlen(list), "node-%05zu ", i);
-    }
-    c = pgi_candidates(list, "", "", "node-00000");
-    assert_non_null(c);
-    for (char *p = c; *p != '\0'; p++) {
-        words += *p == ' ';
-    }
-    assert_int_equal(words, n - 1);
-    free(c);
-    free(list);
-}
-
-static void list_has_matches_whole_words_only(void **state)
-{
-    (void) state;
-
-    assert_true(pgi_list_has("node1 node2", "node2"));
-    assert_false(pgi_list_has("node1 node22", "node2"));
-    assert_false(pgi_list_has(NULL, "node2"));
-    assert_false(pgi_list_has("node1", ""));
-}
-
 static void diverged_compares_with_the_primarys_history(void **state)
 {
     struct pg_primary_view v = { .tli = 3, .flush = 0x9000,
@@ -219,6 +172,64 @@ static void diverged_compares_with_the_primarys_history(void **state)
     assert_true(pgi_diverged(&v, 7, 0x1000, why, sizeof(why)));
 }
 
+static void diverged_on_timeline_one_compares_with_the_flush_position(void **state)
+{
+    struct pg_primary_view v = { .tli = 1, .flush = 0x5000, .history = NULL };
+    char why[256];
+    (void) state;
+
+    assert_false(pgi_diverged(&v, 1, 0x5000, why, sizeof(why)));
+    assert_true(pgi_diverged(&v, 1, 0x5001, why, sizeof(why)));
+    assert_non_null(strstr(why, "ahead of the primary's 0/5000"));
+}
+
+static void diverged_when_the_local_timeline_is_missing_from_the_history(void **state)
+{
+    struct pg_primary_view v = { .tli = 4, .flush = 0x9000,
+                                 .history = (char *) "1\t0/3000\tno recovery target\n"
+                                            "3\t0/7000\tno recovery target\n" };
+    char why[256];
+    (void) state;
+
+    /* timeline 2 forked off elsewhere: not an ancestor of the primary's 4 */
+    assert_true(pgi_diverged(&v, 2, 0x1000, why, sizeof(why)));
+    assert_non_null(strstr(why, "not in the history"));
+    assert_false(pgi_diverged(&v, 3, 0x6FFF, why, sizeof(why)));
+    assert_false(pgi_diverged(&v, 1, 0x2000, why, sizeof(why)));
+    assert_true(pgi_diverged(&v, 1, 0x3001, why, sizeof(why)));
+}
+
+static void control_end_is_the_newest_of_checkpoint_and_recovery_end(void **state)
+{
+    struct pg_control cd = { .state = "in archive recovery", .ckpt = 0x3000060,
+                             .tli = 4, .minrec = 0x4000000, .minrec_tli = 5 };
+    unsigned tli = 0;
+    uint64_t lsn = 0;
+    (void) state;
+
+    pgi_control_end(&cd, &tli, &lsn);
+    assert_int_equal(tli, 5);
+    assert_true(lsn == 0x4000000);
+    cd.minrec = 0;
+    cd.minrec_tli = 0;
+    pgi_control_end(&cd, &tli, &lsn);
+    assert_int_equal(tli, 4);
+    assert_true(lsn == 0x3000060);
+}
+
+static void control_end_of_a_clean_primary_shutdown_is_past_its_checkpoint(void **state)
+{
+    struct pg_control cd = { .state = "shut down", .ckpt = 0x3000060, .tli = 2,
+                             .minrec = 0, .minrec_tli = 0 };
+    unsigned tli = 0;
+    uint64_t lsn = 0;
+    (void) state;
+
+    pgi_control_end(&cd, &tli, &lsn);
+    assert_int_equal(tli, 2);
+    assert_true(lsn == 0x3000061);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,10 +242,11 @@ int main(void)
         cmocka_unit_test(pidfile_parse_reads_pid_port_and_socket_folder),
         cmocka_unit_test(pidfile_parse_refuses_what_names_no_pid),
         cmocka_unit_test(location_parse_reads_the_last_primary_claim),
-        cmocka_unit_test(candidates_are_active_and_starting_nodes_but_stopping_ones_and_self),
-        cmocka_unit_test(candidates_keep_every_node_of_a_list_of_any_length),
-        cmocka_unit_test(list_has_matches_whole_words_only),
         cmocka_unit_test(diverged_compares_with_the_primarys_history),
+        cmocka_unit_test(diverged_on_timeline_one_compares_with_the_flush_position),
+        cmocka_unit_test(diverged_when_the_local_timeline_is_missing_from_the_history),
+        cmocka_unit_test(control_end_is_the_newest_of_checkpoint_and_recovery_end),
+        cmocka_unit_test(control_end_of_a_clean_primary_shutdown_is_past_its_checkpoint),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

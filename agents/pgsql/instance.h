@@ -1,15 +1,17 @@
-/* pgsql.h: the PostgreSQL instance as the pgsql agent sees it (files,
- * processes, pg_controldata, libpq, timelines).  Licence: GPL-2.0-or-later. */
-#ifndef PGSQL_H
-#define PGSQL_H
+/* instance.h: the PostgreSQL instance as the pgsql agent sees it (files,
+ * processes, pg_controldata, libpq, timelines): instance.c's API.  Licence: GPL-2.0-or-later. */
+#ifndef PGSQL_INSTANCE_H
+#define PGSQL_INSTANCE_H
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include <libpq-fe.h>
 
+#include "parse.h"
 #include "ra.h"
 
 /* The parsed parameters of one instance plus what is derived from them. */
@@ -27,32 +29,6 @@ struct pg_inst {
     char postgres[PATH_MAX];    /* bindir/postgres */
     char datadir_found[PATH_MAX]; /* data_directory of pgdata's config,
                                    * when the datadir parameter is unset */
-};
-
-/* What pg_controldata (LC_ALL=C) says. */
-struct pg_control {
-    char state[48];             /* "in production", "shut down", ... */
-    uint64_t ckpt;              /* Latest checkpoint location */
-    uint64_t redo;              /* Latest checkpoint's REDO location */
-    unsigned tli;               /* Latest checkpoint's TimeLineID */
-    uint64_t minrec;            /* Minimum recovery ending location */
-    unsigned minrec_tli;
-    char wal_level[24];
-};
-
-/* What postmaster.pid says (lines 1, 4 and 5). */
-struct pg_pidfile {
-    pid_t pid;
-    char port[16];
-    char sockdir[PATH_MAX];
-};
-
-/* What the primary says about its timelines (replication protocol). */
-struct pg_primary_view {
-    unsigned tli;
-    uint64_t flush;
-    bool is_standby;            /* in_hot_standby: not a primary, no verdict */
-    char *history;              /* TIMELINE_HISTORY content, NULL on timeline 1 */
 };
 
 /* Fills pg from ctx's parameters; returns an OCF code (reason printed). */
@@ -95,44 +71,28 @@ char *pgi_setting(struct pg_inst *pg, const char *name);
 
 int pgi_standby_signal_write(struct pg_inst *pg);
 
+/* ---- for upstream.c ---- */
+
+/* Connects with conninfo (plus keys/vals) as the system user. */
+PGconn *pgi_connect_as_user(struct pg_inst *pg, const char *conninfo,
+                            const char *const *keys, const char *const *vals,
+                            char *err, size_t errlen);
+/* Simple-protocol query (the replication protocol refuses the extended
+ * one), bounded by the deadline; NULL on error (err set). */
+PGresult *pgi_simple_exec(PGconn *conn, const char *cmd,
+                          const struct ra_deadline *d, char *err,
+                          size_t errlen);
+/* Writes a conninfo value in single quotes, \\ and \' escaped. */
+void pgi_conninfo_quote(FILE *f, const char *v);
+
+/* ---- upstream.c: the primary a standby follows ---- */
+
 /* Asks the primary of conninfo (replication connection) for its timeline,
  * flush position and history.  Returns 0 or -1 (err set). */
 int pgi_primary_view(struct pg_inst *pg, const char *conninfo,
                      struct pg_primary_view *v, char *err, size_t errlen);
 void pgi_primary_view_free(struct pg_primary_view *v);
-/* True when a node at (tli, lsn) is not on the primary's history: it holds
- * WAL the primary does not have.  why explains. */
-bool pgi_diverged(const struct pg_primary_view *v, unsigned tli, uint64_t lsn,
-                  char *why, size_t whylen);
-
 /* Runs pg_rewind against conninfo (keeps the local postgresql.auto.conf). */
 int pgi_rewind(struct pg_inst *pg, const char *conninfo);
-
-/* ---- parsers of outside text (parse.c: pure, unit-tested, fuzzable) ---- */
-
-/* "X/Y" <-> 64-bit LSN. */
-int pgi_lsn_parse(const char *s, uint64_t *lsn);
-void pgi_lsn_format(uint64_t lsn, char *buf, size_t len);
-
-/* pg_controldata's output (LC_ALL=C).  Returns 0 or -EPROTO (a field missing,
- * malformed or too long). */
-int pgi_controldata_parse(const char *out, struct pg_control *cd);
-
-/* postmaster.pid's content.  Returns 0 or -EINVAL (no pid above 1 on line 1);
- * a port or socket folder too long is left empty. */
-int pgi_pidfile_parse(const char *buf, struct pg_pidfile *pf);
-
-/* "tli:X/Y[:last-primary]" published in the pre-promote notification.
- * Returns 0 or -EINVAL. */
-int pgi_location_parse(const char *s, unsigned *tli, uint64_t *lsn, bool *last);
-
-/* Is word in a blank-separated list (a notification's node list; NULL: no)? */
-bool pgi_list_has(const char *list, const char *word);
-
-/* The election's candidates: the nodes of active and start that are not in
- * stop and not self, each followed by a space ("" when none), any length.
- * Returns a malloc'd string or NULL (out of memory). */
-char *pgi_candidates(const char *active, const char *start, const char *stop,
-                     const char *self);
 
 #endif
