@@ -1053,22 +1053,19 @@ static int confsync_validate(struct ra_ctx *ctx)
     return rc;
 }
 
-/* Publishes lag, pending and last sync (the cache skips unchanged values). */
-static void attrs_publish(struct ra_ctx *ctx, long long lag_ms, long pending,
-                          long long last_ok_real)
+/* Publishes the lag class, nothing else: an exact lag, a pending count or
+ * a last-sync time changes under any load, and every change is an attrd
+ * write and a scheduler run (the cache skips unchanged values).  The
+ * monitor's exit reason gives the figures when the lag passes the
+ * threshold.  confsync-pending and confsync-last-sync are deleted for
+ * clusters upgraded from a version that showed them. */
+static void attrs_publish(struct ra_ctx *ctx, long long lag_ms,
+                          long long threshold_ms)
 {
-    char v[64];
-    time_t t = (time_t) (last_ok_real / 1000);
-    struct tm tm;
-
-    snprintf(v, sizeof(v), "%lld", lag_ms / 1000);
-    ra_attr_set(ctx, RA_ATTR_TRANSIENT, ATTR_LAG, NULL, v);
-    snprintf(v, sizeof(v), "%ld", pending);
-    ra_attr_set(ctx, RA_ATTR_TRANSIENT, ATTR_PENDING, NULL, v);
-    if (last_ok_real > 0 && localtime_r(&t, &tm) != NULL) {
-        strftime(v, sizeof(v), "%Y-%m-%dT%H:%M:%S", &tm);
-        ra_attr_set(ctx, RA_ATTR_TRANSIENT, ATTR_LAST_SYNC, NULL, v);
-    }
+    ra_attr_set(ctx, RA_ATTR_TRANSIENT, ATTR_LAG, NULL,
+                cs_lag_class(lag_ms, threshold_ms));
+    ra_attr_del(ctx, RA_ATTR_TRANSIENT, ATTR_PENDING, NULL);
+    ra_attr_del(ctx, RA_ATTR_TRANSIENT, ATTR_LAST_SYNC, NULL);
 }
 
 /* Folders inotify has no watch left for (fs.inotify.max_user_watches). */
@@ -1087,7 +1084,7 @@ static int source_health(struct ra_ctx *ctx, const struct action_env *e,
     long pending = cs_state_pending(st);
     char why[512] = "";
 
-    attrs_publish(ctx, lag, pending, cs_state_last_ok_ms(st));
+    attrs_publish(ctx, lag, e->cfg.lag_ms);
     if (st->npeers == 0) {
         snprintf(why, sizeof(why), "no peer to replicate to");
     } else if (st->unwatched > 0) {

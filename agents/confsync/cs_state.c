@@ -225,6 +225,14 @@ long long cs_state_oldest_ms(const struct cs_state *st)
     return oldest;
 }
 
+const char *cs_lag_class(long long lag_ms, long long threshold_ms)
+{
+    if (lag_ms > threshold_ms) {
+        return "behind";
+    }
+    return lag_ms >= CS_PENDING_MS ? "pending" : "in-sync";
+}
+
 long cs_state_pending(const struct cs_state *st)
 {
     long total = 0;
@@ -236,16 +244,4 @@ long cs_state_pending(const struct cs_state *st)
         total = n > LONG_MAX - total ? LONG_MAX : total + n;
     }
     return total;
-}
-
-long long cs_state_last_ok_ms(const struct cs_state *st)
-{
-    long long last = 0;
-
-    for (size_t i = 0; i < st->npeers; i++) {
-        if (st->peers[i].last_ok_real_ms > last) {
-            last = st->peers[i].last_ok_real_ms;
-        }
-    }
-    return last;
 }

@@ -60,8 +60,17 @@ int cs_state_read(const char *path, struct cs_state *st);
 long long cs_state_oldest_ms(const struct cs_state *st);
 /* Sum of pending paths over all peers; a pending full sync counts 1. */
 long cs_state_pending(const struct cs_state *st);
-/* Most recent good push over all peers (0 if none). */
-long long cs_state_last_ok_ms(const struct cs_state *st);
+
+/* Changes younger than this are "in-sync": under a steady load a file is
+ * always in flight, and a class that flipped with it would be an attribute
+ * change (and a scheduler run) at every monitor. */
+#define CS_PENDING_MS 5000
+
+/* The lag class the source shows in crm_mon -A (confsync-lag), from the age
+ * of its oldest unacknowledged change (0: none) and lag_threshold:
+ * "in-sync" (nothing older than CS_PENDING_MS), "pending", "behind" (older
+ * than the threshold: the monitor is degraded too). */
+const char *cs_lag_class(long long lag_ms, long long threshold_ms);
 
 /* Copies src into dst (size len), replacing newlines, always terminated. */
 void cs_text_copy(char *dst, size_t len, const char *src);

@@ -276,7 +276,6 @@ static void standbys_score_row(struct pg_inst *pg, struct standbys_scan *sc,
     struct standby_row r;
     enum standby_verdict v;
     char score[16];
-    char lag[24];
 
     snprintf(r.name, sizeof(r.name), "%s", PQgetvalue(sc->res, i, 0));
     snprintf(r.state, sizeof(r.state), "%s", PQgetvalue(sc->res, i, 1));
@@ -301,8 +300,18 @@ static void standbys_score_row(struct pg_inst *pg, struct standbys_scan *sc,
     }
     score_set(pg, r.name, score);
     attr_show(pg, r.name, "sync", r.sync);
-    snprintf(lag, sizeof(lag), "%lld", r.lag);
-    attr_show(pg, r.name, "lag", lag);
+    attr_show(pg, r.name, "lag", standby_lag_class(r.lag));
+}
+
+const char *standby_lag_class(long long lag)
+{
+    if (lag < 0) {
+        return "unknown";
+    }
+    if (lag < 1024LL * 1024) {
+        return "<1MB";
+    }
+    return lag < 16LL * 1024 * 1024 ? "<16MB" : "behind";
 }
 
 /* Known standbys without a row are not connected.  The node of one may

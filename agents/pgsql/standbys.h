@@ -42,6 +42,10 @@ bool standby_is_healthy(enum standby_verdict v);
 /* Score of the rank-th ranked standby (0: the first in pg_stat_replication's
  * order, streaming and furthest first): 1000, 990, 980... */
 int standby_rank_score(int rank);
+/* The lag a person (and an exporter) reads in crm_mon -A: a class that does
+ * not move under a steady load.  "<1MB", "<16MB", "behind" (16 MiB or more),
+ * "unknown" (lag < 0). */
+const char *standby_lag_class(long long lag);
 /* synchronous_standby_names for mode given the healthy standbys (quoted,
  * comma-separated): on: "ANY 1 (<healthy>)" or "" when none; strict:
  * "ANY 1 (*)"; off: *want NULL (left alone).  Returns 0 or -ENOMEM. */

@@ -273,12 +273,15 @@ void show_local(struct pg_inst *pg, const struct pg_status *st)
     attr_show(pg, NULL, "role", st->primary ? "primary" : "standby");
     snprintf(buf, sizeof(buf), "%u", st->tli);
     attr_show(pg, NULL, "timeline", buf);
-    pgi_lsn_format(st->lsn, buf, sizeof(buf));
-    attr_show(pg, NULL, "lsn", buf);
+    /* The LSN moves with every commit: shown, it would be an attribute
+     * change, a scheduler run and a new exporter series at every monitor.
+     * The election publishes it privately when it needs it.  (Deleted for
+     * clusters upgraded from a version that showed it; cached: no exec.) */
+    attr_show(pg, NULL, "lsn", NULL);
     if (st->primary) {
         attr_show(pg, NULL, "receiver", NULL);
         attr_show(pg, NULL, "sync", "primary");
-        attr_show(pg, NULL, "lag", "0");
+        attr_show(pg, NULL, "lag", NULL);
     } else {
         attr_show(pg, NULL, "receiver", st->receiver[0] != '\0' ? st->receiver
                                                                  : "none");

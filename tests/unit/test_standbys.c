@@ -102,6 +102,19 @@ static void ranked_standbys_score_below_the_primary_in_steps_of_ten(void **state
     assert_true(standby_rank_score(31) > atoi(SCORE_NOT_READY));
 }
 
+static void lag_is_shown_as_a_class_that_a_steady_load_does_not_move(void **state)
+{
+    (void) state;
+
+    assert_string_equal(standby_lag_class(0), "<1MB");
+    assert_string_equal(standby_lag_class(1024 * 1024 - 1), "<1MB");
+    assert_string_equal(standby_lag_class(1024 * 1024), "<16MB");
+    assert_string_equal(standby_lag_class(16LL * 1024 * 1024 - 1), "<16MB");
+    assert_string_equal(standby_lag_class(16LL * 1024 * 1024), "behind");
+    assert_string_equal(standby_lag_class(1LL << 40), "behind");
+    assert_string_equal(standby_lag_class(-1), "unknown");
+}
+
 static void synchronous_on_lists_the_healthy_standbys_or_none(void **state)
 {
     char *want = NULL;
@@ -166,6 +179,7 @@ int main(void)
         cmocka_unit_test(synchronous_strict_waits_for_any_standby),
         cmocka_unit_test(synchronous_off_leaves_the_setting_alone),
         cmocka_unit_test(only_a_cluster_node_other_than_self_is_a_standby_of_ours),
+        cmocka_unit_test(lag_is_shown_as_a_class_that_a_steady_load_does_not_move),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
