@@ -29,6 +29,26 @@ nodedir() { echo "$CLUSTER_RUN/node$1/$2"; }
 now() { echo "$EPOCHREALTIME"; }
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.2f", b-a}'; }
 
+# use_own_provider NAME: the agents of this build (BUILDDIR) installed for the
+# run as ocf:NAME:* (the shared /usr/lib/ocf/resource.d/ctfreak may change
+# under a long run), else (no build) the installed ocf:ctfreak:*; sets
+# CTFREAK_OCF_PROVIDER for config_env.
+use_own_provider() {
+    local a dir=/usr/lib/ocf/resource.d/$1
+    if ! [ -x "${BUILDDIR:-}/pgsql" ] && [ -x /usr/lib/ocf/resource.d/ctfreak/pgsql ]; then
+        export CTFREAK_OCF_PROVIDER=ctfreak
+        return 0
+    fi
+    mkdir -p "$dir" || return 1
+    for a in pgsql confsync ctfreak confsync-watcher; do
+        install -m 0755 "$BUILDDIR/$a" "$dir/$a" || { echo "FAIL: no $BUILDDIR/$a (make)"; return 1; }
+    done
+    export CTFREAK_OCF_PROVIDER=$1
+}
+drop_own_provider() {
+    [ "${CTFREAK_OCF_PROVIDER:-ctfreak}" = ctfreak ] || rm -rf "/usr/lib/ocf/resource.d/$CTFREAK_OCF_PROVIDER"
+}
+
 # The environment configs/pcs-*.sh is given (node-specific values).
 config_env() {
     printf '%s\n' \
@@ -230,6 +250,32 @@ cp=$(grep Promoted <<<"$cs" | cut -c1); cs2=$(grep -v Promoted <<<"$cs" | head -
 echo "${p:--} ${s:--} ${cp:--} ${cs2:--} $(loc ctfreak | head -n1 | grep . || echo -) $(loc ctfreak-ip | head -n1 | grep . || echo -)"
 '
 state() { ctl exec "$1" bash -c "$STATE_SNIP" 2>/dev/null; }
+
+# healthy: every node up and seen online, one node promoted with confsync,
+# CTFreak and the IP, another a streaming standby with confsync receiving;
+# prints the active node.  NNODES (default 2) nodes, ONLINE what crm_node
+# lists ("node1 node2"); a caller may define healthy_extra (e.g. the quorum
+# device's vote) as one more condition.
+healthy() {
+    local st p s cp cs f ip k
+    for ((k = 1; k <= ${NNODES:-2}; k++)); do running "$k" || return 1; done
+    [ "$(ctl online 1)" = "${ONLINE:-node1 node2}" ] || return 1
+    if declare -F healthy_extra >/dev/null; then healthy_extra || return 1; fi
+    st=$(state 1) || return 1
+    read -r p s cp cs f ip <<<"$st"
+    [ "$p" != - ] && [ "$s" != - ] && [ "$p" != "$s" ] || return 1
+    [ "$cp" = "$p" ] && [ "$cs" = "$s" ] && [ "$f" = "$p" ] && [ "$ip" = "$p" ] || return 1
+    streaming "$s" && promotable "$s" && answers || return 1
+    echo "$p"
+}
+wait_healthy() { # SECS: prints the active node
+    local secs=$1 t0=$EPOCHREALTIME a
+    while :; do
+        a=$(healthy) && { echo "$a"; return 0; }
+        awk -v a="$t0" -v b="$EPOCHREALTIME" -v s="$secs" 'BEGIN{exit !(b-a > s)}' && return 1
+        sleep 0.3
+    done
+}
 active_from() { # K: the node running ctfreak, seen from node K
     local st; st=$(state "$1") || return 1
     set -- $st
