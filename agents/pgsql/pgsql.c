@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attr.h"
@@ -47,6 +49,49 @@ static int monitor_primary(struct pg_inst *pg, PGconn *conn,
     return OCF_RUNNING_PROMOTED;
 }
 
+/* A standby stops streaming whenever its primary goes away, and a failover
+ * promotes it seconds later.  Were that reported at once (degraded), the
+ * node being promoted would carry a failure of its unpromoted monitor, and
+ * Pacemaker (2.1) waits that monitor's timeout plus cluster-delay (70 s)
+ * for the cancel of a failed monitor started by a DC that has just died.
+ * So "not streaming" is news only after it lasted NOT_STREAMING_GRACE_S,
+ * counted from a state file's creation (removed when streaming again and
+ * at start/stop): no fork, and a write only when the state changes. */
+#define NOT_STREAMING_GRACE_S 30
+
+static void not_streaming_path(const struct pg_inst *pg, char *path, size_t len)
+{
+    if (ra_state_path(pg->ctx, "not-streaming", path, len) != 0) {
+        path[0] = '\0';
+    }
+}
+
+static bool not_streaming_for_long(const struct pg_inst *pg)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+
+    not_streaming_path(pg, path, sizeof(path));
+    if (path[0] == '\0') {
+        return true;
+    }
+    if (lstat(path, &sb) != 0) {
+        (void) ra_file_touch(path, 0600, RA_FSAFE_KEEP, RA_FSAFE_KEEP);
+        return false;
+    }
+    return time(NULL) - sb.st_mtime >= NOT_STREAMING_GRACE_S;
+}
+
+static void not_streaming_clear(const struct pg_inst *pg)
+{
+    char path[PATH_MAX];
+
+    not_streaming_path(pg, path, sizeof(path));
+    if (path[0] != '\0') {
+        (void) ra_file_remove(path);
+    }
+}
+
 static int monitor_standby(struct pg_inst *pg, const struct pg_status *st)
 {
     long long maxlag = ra_param_int(pg->ctx, "maxlag");
@@ -68,10 +113,18 @@ static int monitor_standby(struct pg_inst *pg, const struct pg_status *st)
         if (v == TL_OK) {
             candidate_withdraw(pg);
         }
-        ra_log_repeat(path, LOG_WARNING, "standby not streaming | receiver=%s",
+        if (!not_streaming_for_long(pg)) {
+            return OCF_SUCCESS;
+        }
+        ra_log_repeat(path, LOG_WARNING, "standby not streaming for %d s or "
+                      "more | receiver=%s", NOT_STREAMING_GRACE_S,
                       st->receiver[0] != '\0' ? st->receiver : "none");
+        ra_exit_reason("standby not streaming for %d s or more (receiver %s)",
+                       NOT_STREAMING_GRACE_S,
+                       st->receiver[0] != '\0' ? st->receiver : "none");
         return OCF_DEGRADED;
     }
+    not_streaming_clear(pg);
     if (maxlag > 0 && st->lag > maxlag) {
         ra_log_repeat(path, LOG_WARNING, "standby lags beyond maxlag | lag=%lld "
                       "maxlag=%lld", st->lag, maxlag);
@@ -282,6 +335,7 @@ static int pgsql_start(struct ra_ctx *ctx)
         return rc;
     }
     ra_attr_cache_reset(ctx);
+    not_streaming_clear(&pg);
     (void) priv_set(&pg, NULL, "shutdown-lsn", NULL);
     return start_standby(&pg);
 }
@@ -316,6 +370,7 @@ static int pgsql_stop(struct ra_ctx *ctx)
     if (rc != OCF_SUCCESS) {
         return rc;
     }
+    not_streaming_clear(&pg);
     if (!pg_installed(&pg, why, sizeof(why))) {
         ra_log_info("%s: nothing to stop", why);
         return OCF_SUCCESS;
