@@ -71,11 +71,14 @@ static int fixture_teardown(void **state)
 }
 
 /* Forks and execs argv in its own process group, as user as ((uid_t) -1:
- * ourselves); waits until the exec happened (the child's exe is argv[0]).
- * The teardown kills it. */
+ * ourselves); waits until the exec is over: the child's exe is argv[0] and
+ * its command line holds the new arguments.  (The exe alone is not enough:
+ * /proc shows the new exe a moment before the new command line, so a read
+ * of both can pair the old command line with the new exe.)  The teardown
+ * kills it. */
 static pid_t spawn_as(struct fixture *f, const char *const argv[], uid_t as)
 {
-    const struct ra_proc_match exe_only = { .exe = argv[0] };
+    const struct ra_proc_match exec_done = { .exe = argv[0], .args = argv + 1 };
     long long until;
     pid_t pid = fork();
 
@@ -92,7 +95,7 @@ static pid_t spawn_as(struct fixture *f, const char *const argv[], uid_t as)
     assert_true(f->nkids < sizeof(f->kids) / sizeof(f->kids[0]));
     f->kids[f->nkids++] = pid;
     until = ra_now_ms() + 5000;
-    while (!ra_proc_matches(pid, &exe_only)) {
+    while (!ra_proc_matches(pid, &exec_done)) {
         assert_true(ra_now_ms() < until);
         usleep(5000);
     }
