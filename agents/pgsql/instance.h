@@ -94,5 +94,14 @@ int pgi_primary_view(struct pg_inst *pg, const char *conninfo,
 void pgi_primary_view_free(struct pg_primary_view *v);
 /* Runs pg_rewind against conninfo (keeps the local postgresql.auto.conf). */
 int pgi_rewind(struct pg_inst *pg, const char *conninfo);
+/* Whether pg_rewind could run here from the primary of conninfo: its role's
+ * rights there ("login" when it cannot connect to dbname=postgres,
+ * "pg_ls_dir", "pg_stat_file", "pg_read_binary_file", "pg_checkpoint"), and
+ * here ("wal_log_hints": neither it nor data checksums; local is a
+ * connection to this server).  missing gets the space-separated names, ""
+ * when it could; why the connection's error, if any.  Returns 0, or -1 when
+ * the local server could not be asked (why set). */
+int pgi_rewind_readiness(struct pg_inst *pg, PGconn *local, const char *conninfo,
+                         char *missing, size_t len, char *why, size_t whylen);
 
 #endif

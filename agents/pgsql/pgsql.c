@@ -92,7 +92,65 @@ static void not_streaming_clear(const struct pg_inst *pg)
     }
 }
 
-static int monitor_standby(struct pg_inst *pg, const struct pg_status *st)
+/* With rewind=true: could pg_rewind run if this node had to rejoin the
+ * primary it streams from?  Asked at the first streaming monitor after a
+ * start and again when the timeline changes (a new primary), never in
+ * between: the state file holds the timeline last asked about.  The
+ * <rsc>-rewind attribute says "ready" or "missing: ..."; one log line names
+ * what is missing and how to grant it, long before a failover needs it. */
+static void rewind_watch(struct pg_inst *pg, PGconn *local,
+                         const struct pg_status *st)
+{
+    char path[PATH_MAX];
+    char tli[16];
+    char *seen = NULL;
+    size_t len = 0;
+    char missing[128];
+    char why[256];
+    char value[160];
+
+    if (!ra_param_bool(pg->ctx, "rewind")) {
+        attr_show(pg, NULL, "rewind", NULL);
+        return;
+    }
+    if (ra_state_path(pg->ctx, "rewind-checked", path, sizeof(path)) != 0) {
+        return;
+    }
+    snprintf(tli, sizeof(tli), "%u", st->tli);
+    if (ra_file_slurp(path, 0, sizeof(tli), &seen, &len) == 0
+        && strcmp(seen, tli) == 0) {
+        free(seen);
+        return;
+    }
+    free(seen);
+    if (pgi_rewind_readiness(pg, local, st->conninfo, missing, sizeof(missing),
+                             why, sizeof(why)) != 0) {
+        return;             /* asked again at the next monitor */
+    }
+    (void) ra_file_replace(path, tli, strlen(tli), 0600, 0, 0);
+    if (missing[0] == '\0') {
+        attr_show(pg, NULL, "rewind", "ready");
+        return;
+    }
+    snprintf(value, sizeof(value), "missing: %s", missing);
+    attr_show(pg, NULL, "rewind", value);
+    ra_log_warn("pg_rewind could not run from the primary if this node had to "
+                "rejoin it: missing %s%s%s (grants: ctfreak-ha-pg-setup, or the "
+                "README's PostgreSQL section)", missing,
+                why[0] != '\0' ? " | " : "", why);
+}
+
+static void rewind_watch_reset(const struct pg_inst *pg)
+{
+    char path[PATH_MAX];
+
+    if (ra_state_path(pg->ctx, "rewind-checked", path, sizeof(path)) == 0) {
+        (void) ra_file_remove(path);
+    }
+}
+
+static int monitor_standby(struct pg_inst *pg, PGconn *conn,
+                           const struct pg_status *st)
 {
     long long maxlag = ra_param_int(pg->ctx, "maxlag");
     char path[PATH_MAX];
@@ -125,6 +183,7 @@ static int monitor_standby(struct pg_inst *pg, const struct pg_status *st)
         return OCF_DEGRADED;
     }
     not_streaming_clear(pg);
+    rewind_watch(pg, conn, st);
     if (maxlag > 0 && st->lag > maxlag) {
         ra_log_repeat(path, LOG_WARNING, "standby lags beyond maxlag | lag=%lld "
                       "maxlag=%lld", st->lag, maxlag);
@@ -158,7 +217,7 @@ static int pgsql_monitor(struct ra_ctx *ctx)
     if (s == PG_PRIMARY) {
         rc = monitor_primary(&pg, conn, &st);
     } else if (s == PG_STANDBY) {
-        rc = monitor_standby(&pg, &st);
+        rc = monitor_standby(&pg, conn, &st);
     } else {
         rc = state_to_ocf(s);
     }
@@ -336,6 +395,7 @@ static int pgsql_start(struct ra_ctx *ctx)
     }
     ra_attr_cache_reset(ctx);
     not_streaming_clear(&pg);
+    rewind_watch_reset(&pg);
     (void) priv_set(&pg, NULL, "shutdown-lsn", NULL);
     return start_standby(&pg);
 }

@@ -338,7 +338,10 @@ static void standbys_mark_gone(struct pg_inst *pg, struct standbys_scan *sc)
             continue;
         }
         if (!connected) {
+            /* Its lag is unknown; and its stop deleted the value behind
+             * our cache's back: when it streams again it is written anew. */
             attr_show(pg, sc->known[k], "sync", "disconnected");
+            attr_show(pg, sc->known[k], "lag", NULL);
         }
         if (kept != k) {
             memmove(sc->known[kept], sc->known[k], sizeof(sc->known[k]));

@@ -291,7 +291,7 @@ void show_local(struct pg_inst *pg, const struct pg_status *st)
 void show_stopped(struct pg_inst *pg)
 {
     static const char *const names[] = { "role", "timeline", "lsn", "receiver",
-                                         "sync", "lag", NULL };
+                                         "sync", "lag", "rewind", NULL };
 
     for (size_t i = 0; names[i] != NULL; i++) {
         attr_show(pg, NULL, names[i], NULL);

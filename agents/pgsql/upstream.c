@@ -305,3 +305,87 @@ int pgi_rewind(struct pg_inst *pg, const char *conninfo)
     }
     return rc;
 }
+
+/* ---- could pg_rewind run? ---------------------------------------------- */
+
+/* What pg_rewind needs of its role on the source (PostgreSQL's pg_rewind
+ * documentation, "a role without superuser"), one column each, and CHECKPOINT
+ * (the agent's, before pg_rewind: pg_checkpoint from 15 on, superuser before). */
+static const char rewind_rights_sql[] =
+    "SELECT has_function_privilege("
+    "'pg_catalog.pg_ls_dir(text, boolean, boolean)', 'EXECUTE'),"
+    " has_function_privilege('pg_catalog.pg_stat_file(text, boolean)', 'EXECUTE'),"
+    " has_function_privilege('pg_catalog.pg_read_binary_file(text)', 'EXECUTE')"
+    " AND has_function_privilege("
+    "'pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean)', 'EXECUTE'),"
+    " CASE WHEN current_setting('server_version_num')::int >= 150000"
+    " THEN pg_has_role('pg_checkpoint', 'MEMBER')"
+    " ELSE (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)"
+    " END";
+static const char *const rewind_rights[] = {
+    "pg_ls_dir", "pg_stat_file", "pg_read_binary_file", "pg_checkpoint",
+};
+
+static void missing_add(char *missing, size_t len, const char *what)
+{
+    size_t used = strlen(missing);
+
+    snprintf(missing + used, len - used, "%s%s", used > 0 ? " " : "", what);
+}
+
+/* The role's rights on the primary of conninfo (a plain connection to
+ * dbname=postgres, as pg_rewind makes it). */
+static void rewind_rights_check(struct pg_inst *pg, const char *conninfo,
+                                char *missing, size_t len, char *why,
+                                size_t whylen)
+{
+    static const char *const keys[] = { "dbname", NULL };
+    static const char *const vals[] = { "postgres", NULL };
+    PGconn *conn = pgi_connect_as_user(pg, conninfo, keys, vals, why, whylen);
+    PGresult *res = NULL;
+
+    if (conn != NULL) {
+        res = pgi_simple_exec(conn, rewind_rights_sql, &pg->ctx->deadline, why,
+                              whylen);
+    }
+    if (res == NULL || PQntuples(res) != 1
+        || PQnfields(res) != (int) (sizeof(rewind_rights) / sizeof(rewind_rights[0]))) {
+        missing_add(missing, len, "login");
+    } else {
+        for (int i = 0; i < PQnfields(res); i++) {
+            if (strcmp(PQgetvalue(res, 0, i), "t") != 0) {
+                missing_add(missing, len, rewind_rights[i]);
+            }
+        }
+    }
+    if (res != NULL) {
+        PQclear(res);
+    }
+    if (conn != NULL) {
+        PQfinish(conn);
+    }
+}
+
+int pgi_rewind_readiness(struct pg_inst *pg, PGconn *local, const char *conninfo,
+                         char *missing, size_t len, char *why, size_t whylen)
+{
+    char hints[8] = "";
+
+    missing[0] = '\0';
+    why[0] = '\0';
+    /* pg_rewind refuses a target without one of them. */
+    if (pgi_query_value(pg, local, "SELECT current_setting('wal_log_hints') = 'on'"
+                        " OR current_setting('data_checksums') = 'on'",
+                        hints, sizeof(hints), why, whylen) != 0) {
+        return -1;
+    }
+    if (conninfo == NULL || conninfo[0] == '\0') {
+        missing_add(missing, len, "primary_conninfo");
+    } else {
+        rewind_rights_check(pg, conninfo, missing, len, why, whylen);
+    }
+    if (strcmp(hints, "t") != 0) {
+        missing_add(missing, len, "wal_log_hints");
+    }
+    return 0;
+}
