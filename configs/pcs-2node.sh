@@ -39,6 +39,11 @@
 #                          /etc/postgresql/15/main, /var/lib/postgresql/15/main]
 #   PGSQL_SYNCHRONOUS      off | on | strict [on: no committed row lost on
 #                          failover; falls back to async while the standby is gone]
+#   PGSQL_REBUILD          off | basebackup [off]; basebackup: an ex-primary
+#                          pg_rewind cannot bring back is re-cloned from the
+#                          primary at start (raise PGSQL_START_TIMEOUT to cover
+#                          the copy: about database size / disk or network speed)
+#   PGSQL_START_TIMEOUT    the pgsqld start timeout [60s]
 #   CTFREAK_FOLDER_SYNC    confsync | none [confsync]; none: the config folder
 #                          is replicated outside the cluster (DRBD, storage)
 #   CONFSYNC_TRANSPORT     rsyncd | ssh [rsyncd]
@@ -64,7 +69,7 @@ set -eu
 : "${CTFREAK_DB:=host=127.0.0.1 dbname=ctfreak user=ctfreak passfile=/root/.pgpass}"
 : "${PGSQL_BINDIR:=/usr/lib/postgresql/15/bin}"
 : "${PGSQL_PGDATA:=/etc/postgresql/15/main}" "${PGSQL_DATADIR:=/var/lib/postgresql/15/main}"
-: "${PGSQL_SYNCHRONOUS:=on}"
+: "${PGSQL_SYNCHRONOUS:=on}" "${PGSQL_REBUILD:=off}" "${PGSQL_START_TIMEOUT:=60s}"
 : "${CTFREAK_FOLDER_SYNC:=confsync}"
 : "${CONFSYNC_TRANSPORT:=rsyncd}" "${CONFSYNC_SECRETS:=/etc/ctfreak-ha/confsync.secrets}"
 : "${CONFSYNC_SSH_KEY:=}"
@@ -103,8 +108,8 @@ pcs -f "$cib" property set start-failure-is-fatal=false
 # cheap (one libpq connection, no fork), so they run every few seconds.
 pcs -f "$cib" resource create pgsqld ocf:$P:pgsql \
     bindir="$PGSQL_BINDIR" pgdata="$PGSQL_PGDATA" datadir="$PGSQL_DATADIR" \
-    synchronous="$PGSQL_SYNCHRONOUS" rewind=true \
-    op start timeout=60s op stop timeout=60s \
+    synchronous="$PGSQL_SYNCHRONOUS" rewind=true rebuild="$PGSQL_REBUILD" \
+    op start timeout="$PGSQL_START_TIMEOUT" op stop timeout=60s \
     op promote timeout=30s op demote timeout=120s op notify timeout=60s \
     op monitor interval=3s timeout=10s role=Promoted \
     op monitor interval=4s timeout=10s role=Unpromoted \

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <libpq-fe.h>
@@ -92,7 +93,28 @@ void pgi_conninfo_quote(FILE *f, const char *v);
 int pgi_primary_view(struct pg_inst *pg, const char *conninfo,
                      struct pg_primary_view *v, char *err, size_t errlen);
 void pgi_primary_view_free(struct pg_primary_view *v);
-/* Runs pg_rewind against conninfo (keeps the local postgresql.auto.conf). */
+/* The data directory's own configuration files (postgresql.auto.conf,
+ * postgresql.conf, pg_hba.conf, pg_ident.conf): pg_rewind and pg_basebackup
+ * copy the primary's, these keep their local content. */
+#define PGI_LOCAL_FILES 4
+struct pgi_saved_file {
+    char *buf;
+    size_t len;
+    struct stat sb;
+};
+struct pgi_local_conf {
+    struct pgi_saved_file f[PGI_LOCAL_FILES];
+};
+void pgi_local_conf_save(struct pg_inst *pg, struct pgi_local_conf *c);
+/* Puts them back (and frees them); returns 0 or -EIO. */
+int pgi_local_conf_restore(struct pg_inst *pg, struct pgi_local_conf *c);
+/* pg_rewind's --source-server and pg_basebackup's -d: conninfo (URI or
+ * keywords) as keywords, with dbname=postgres and without its password,
+ * which goes to *password (for PGPASSWORD: an argv is readable by every
+ * local user).  sslpassword has no environment variable: it is left out.
+ * Returns a malloc'd string or NULL. */
+char *pgi_source_conninfo(const char *conninfo, char **password);
+/* Runs pg_rewind against conninfo (keeps the local configuration files). */
 int pgi_rewind(struct pg_inst *pg, const char *conninfo);
 /* Whether pg_rewind could run here from the primary of conninfo: its role's
  * rights there ("login" when it cannot connect to dbname=postgres,

@@ -20,6 +20,7 @@
 
 #include "election.h"
 #include "instance.h"
+#include "rebuild.h"
 #include "slots.h"
 #include "standbys.h"
 #include "state.h"
@@ -229,10 +230,41 @@ static int pgsql_monitor(struct ra_ctx *ctx)
 
 /* ---- start ------------------------------------------------------------ */
 
+/* A diverged instance that pg_rewind did not (or may not) bring back:
+ * re-cloned with rebuild=basebackup (aside: where the old data waits), else
+ * refused with the advice first (Pacemaker keeps 128 characters). */
+static int rebuild_or_refuse(struct pg_inst *pg, const char *conninfo,
+                             bool from_primary, const char *why, char *aside,
+                             size_t asidelen)
+{
+    char err[512];
+
+    if (strcmp(ra_param(pg->ctx, "rebuild"), "basebackup") != 0 || !from_primary) {
+        if (!ra_param_bool(pg->ctx, "rewind")) {
+            ra_exit_reason("timeline diverged from the primary: set rewind=true "
+                           "or rebuild=basebackup, or run pg_rewind or "
+                           "pg_basebackup by hand (%s)", why);
+        } else {
+            ra_exit_reason("pg_rewind failed; set rebuild=basebackup, or rebuild "
+                           "this standby with pg_basebackup");
+        }
+        return OCF_ERR_GENERIC;
+    }
+    ra_log_notice("timeline diverged from the primary (%s): rebuild with "
+                  "pg_basebackup", why);
+    if (pgi_rebuild(pg, conninfo, aside, asidelen, err, sizeof(err)) != 0) {
+        ra_log_err("rebuild refused or failed: %s", err);
+        ra_exit_reason("rebuild of this standby failed, old data kept: %s", err);
+        return OCF_ERR_GENERIC;
+    }
+    return OCF_SUCCESS;
+}
+
 /* Before a start: a crashed or diverged ex-primary never comes back as a
  * primary; returns an OCF code. */
 static int rejoin_check(struct pg_inst *pg, enum pg_state s,
-                        struct pg_control *cd, bool *primary_seen)
+                        struct pg_control *cd, bool *primary_seen,
+                        char *aside, size_t asidelen)
 {
     char *conninfo = pgi_setting(pg, "primary_conninfo");
     struct pg_primary_view v;
@@ -275,19 +307,14 @@ static int rejoin_check(struct pg_inst *pg, enum pg_state s,
     if (timeline_check(pg, conninfo, tli, lsn, why, sizeof(why)) != TL_DIVERGED) {
         goto done;
     }
-    if (!ra_param_bool(pg->ctx, "rewind")) {
-        /* Pacemaker keeps the first 128 characters: the advice first. */
-        ra_exit_reason("timeline diverged from the primary: set rewind=true, or "
-                       "run pg_rewind or pg_basebackup by hand (%s)", why);
-        rc = OCF_ERR_GENERIC;
-        goto done;
+    if (ra_param_bool(pg->ctx, "rewind")) {
+        ra_log_notice("timeline diverged from the primary (%s): pg_rewind", why);
+        if (pgi_rewind(pg, conninfo) == 0) {
+            goto done;
+        }
+        snprintf(why, sizeof(why), "pg_rewind failed");
     }
-    ra_log_notice("timeline diverged from the primary (%s): pg_rewind", why);
-    if (pgi_rewind(pg, conninfo) != 0) {
-        ra_exit_reason("pg_rewind failed; rebuild this standby with "
-                       "pg_basebackup");
-        rc = OCF_ERR_GENERIC;
-    }
+    rc = rebuild_or_refuse(pg, conninfo, *primary_seen, why, aside, asidelen);
 done:
     free(conninfo);
     return rc;
@@ -323,8 +350,29 @@ static int start_wait(struct pg_inst *pg, pid_t launched)
     }
 }
 
+/* After a rebuild: the old data directory goes once the copy streams
+ * (within the start's budget, less STANDBY_FAST_STOP_MS for the rest);
+ * else it stays, and the log says where. */
+static void rebuild_finish(struct pg_inst *pg, const char *aside)
+{
+    struct pg_status st;
+    struct pg_control cd;
+
+    while (ra_deadline_remaining_ms(&pg->ctx->deadline) > STANDBY_FAST_STOP_MS) {
+        if (instance_state(pg, &st, &cd, NULL) == PG_STANDBY
+            && strcmp(st.receiver, "streaming") == 0) {
+            pgi_rebuild_done(pg, aside);
+            return;
+        }
+        (void) ra_deadline_sleep_ms(&pg->ctx->deadline, 200);
+    }
+    ra_log_warn("rebuild: the copy does not stream yet; the old data directory "
+                "stays at %s (remove it once the standby streams)", aside);
+}
+
 static int start_standby(struct pg_inst *pg)
 {
+    char aside[PATH_MAX + 64] = "";
     struct pg_status st;
     struct pg_control cd;
     enum pg_state s = instance_state(pg, &st, &cd, NULL);
@@ -356,7 +404,7 @@ static int start_standby(struct pg_inst *pg)
     if (stale) {
         pgi_stale_cleanup(pg);
     }
-    rc = rejoin_check(pg, s, &cd, &primary_seen);
+    rc = rejoin_check(pg, s, &cd, &primary_seen, aside, sizeof(aside));
     if (rc != OCF_SUCCESS) {
         return rc;
     }
@@ -372,6 +420,9 @@ static int start_standby(struct pg_inst *pg)
     rc = start_wait(pg, launched);
     if (rc == OCF_SUCCESS) {
         slots_drop_stale_local(pg);
+    }
+    if (rc == OCF_SUCCESS && aside[0] != '\0') {
+        rebuild_finish(pg, aside);
     }
     if (rc == OCF_SUCCESS && !primary_seen) {
         candidate_set(pg);

@@ -97,17 +97,10 @@ void pgi_primary_view_free(struct pg_primary_view *v)
     v->history = NULL;
 }
 
-/* One configuration file kept around pg_rewind: content, mode, owner. */
-struct saved_file {
-    char *buf;
-    size_t len;
-    struct stat sb;
-};
-
 /* Reads a file of the data directory the system user may have planted: no
  * link followed, no FIFO waited on, root's or the system user's only. */
 static int save_file(const struct pg_inst *pg, const char *path,
-                     struct saved_file *f)
+                     struct pgi_saved_file *f)
 {
     int fd = ra_file_open_read(path, pg->uid);
     int rc;
@@ -126,7 +119,7 @@ static int save_file(const struct pg_inst *pg, const char *path,
 
 /* Puts a saved file back as a new file (a link planted meanwhile is
  * replaced, never followed), with the original's mode and owner. */
-static int restore_file(const char *path, const struct saved_file *f)
+static int restore_file(const char *path, const struct pgi_saved_file *f)
 {
     return ra_file_replace(path, f->buf, f->len, f->sb.st_mode & 0777,
                            f->sb.st_uid, f->sb.st_gid);
@@ -162,11 +155,7 @@ static void source_checkpoint(struct pg_inst *pg, const char *conninfo)
     PQfinish(conn);
 }
 
-/* pg_rewind's --source-server: conninfo (URI or keywords) as keywords, with
- * dbname=postgres and without its password, which goes to *password (for
- * PGPASSWORD: an argv is readable by every local user).  sslpassword has no
- * environment variable: it is left out.  Returns a malloc'd string or NULL. */
-static char *rewind_source(const char *conninfo, char **password)
+char *pgi_source_conninfo(const char *conninfo, char **password)
 {
     PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
     char *out = NULL;
@@ -189,7 +178,8 @@ static char *rewind_source(const char *conninfo, char **password)
             continue;
         }
         if (strcmp(o->keyword, "sslpassword") == 0) {
-            ra_log_warn("pg_rewind: sslpassword of primary_conninfo not passed "
+            ra_log_warn("sslpassword of primary_conninfo not passed to pg_rewind or "
+                        "pg_basebackup "
                         "(it would be on its command line)");
             continue;
         }
@@ -216,7 +206,7 @@ static int rewind_run(struct pg_inst *pg, const char *conninfo)
     char conf[PATH_MAX + 32];
     char *password = NULL;
     char *pwenv = NULL;
-    char *source = rewind_source(conninfo, &password);
+    char *source = pgi_source_conninfo(conninfo, &password);
     char *sourcearg = NULL;
     const char *argv[8];
     const char *env[] = { "LC_ALL=C", "LANG=C", NULL, NULL };
@@ -267,20 +257,48 @@ done:
     return rc;
 }
 
-int pgi_rewind(struct pg_inst *pg, const char *conninfo)
+void pgi_local_conf_save(struct pg_inst *pg, struct pgi_local_conf *c)
 {
-    enum { NFILES = 4 };
-    struct saved_file saved[NFILES];
     char path[PATH_MAX];
     int rc;
 
-    for (size_t i = 0; i < NFILES && local_files[i] != NULL; i++) {
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < PGI_LOCAL_FILES && local_files[i] != NULL; i++) {
         pgi_path(pg, local_files[i], path, sizeof(path));
-        rc = save_file(pg, path, &saved[i]);
+        rc = save_file(pg, path, &c->f[i]);
         if (rc != 0 && rc != -ENOENT) {
-            ra_log_warn("%s not kept around pg_rewind: %s", path, strerror(-rc));
+            ra_log_warn("%s not kept: %s", path, strerror(-rc));
         }
     }
+}
+
+int pgi_local_conf_restore(struct pg_inst *pg, struct pgi_local_conf *c)
+{
+    char path[PATH_MAX];
+    int rc = 0;
+
+    for (size_t i = 0; i < PGI_LOCAL_FILES && local_files[i] != NULL; i++) {
+        if (c->f[i].buf == NULL) {
+            continue;
+        }
+        pgi_path(pg, local_files[i], path, sizeof(path));
+        if (restore_file(path, &c->f[i]) != 0) {
+            ra_log_err("cannot restore %s", path);
+            rc = -EIO;
+        }
+        free(c->f[i].buf);
+        c->f[i].buf = NULL;
+    }
+    return rc;
+}
+
+int pgi_rewind(struct pg_inst *pg, const char *conninfo)
+{
+    struct pgi_local_conf conf;
+    char path[PATH_MAX];
+    int rc;
+
+    pgi_local_conf_save(pg, &conf);
     /* pg_rewind finishes an unclean target's crash recovery in single-user
      * mode, which refuses a standby ("standby mode is not supported by
      * single-user servers"): a node killed as a standby could never rejoin.
@@ -292,16 +310,8 @@ int pgi_rewind(struct pg_inst *pg, const char *conninfo)
     }
     source_checkpoint(pg, conninfo);
     rc = rewind_run(pg, conninfo);
-    for (size_t i = 0; i < NFILES && local_files[i] != NULL; i++) {
-        if (saved[i].buf == NULL) {
-            continue;
-        }
-        pgi_path(pg, local_files[i], path, sizeof(path));
-        if (restore_file(path, &saved[i]) != 0) {
-            ra_log_err("cannot restore %s", path);
-            rc = rc == 0 ? -EIO : rc;
-        }
-        free(saved[i].buf);
+    if (pgi_local_conf_restore(pg, &conf) != 0 && rc == 0) {
+        rc = -EIO;
     }
     return rc;
 }

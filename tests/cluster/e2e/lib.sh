@@ -73,7 +73,7 @@ config_env_full() {
     config_env
     printf '%s\n' PRIORITY_FENCING_DELAY=5s PGSQL_BINDIR=/usr/lib/postgresql/15/bin \
         PGSQL_PGDATA=/etc/postgresql/15/main PGSQL_DATADIR=/var/lib/postgresql/15/main \
-        PGSQL_SYNCHRONOUS=on
+        PGSQL_SYNCHRONOUS=on PGSQL_REBUILD=off PGSQL_START_TIMEOUT=60s
 }
 
 # Host side: the ctfreak user, the "CTFreak binary" (the stand-in), secrets.
