@@ -608,6 +608,15 @@ static int pgsql_demote(struct ra_ctx *ctx)
         ra_log_info("already a standby");
         return OCF_SUCCESS;
     }
+    if (s == PG_CRASHED_PRIMARY) {
+        /* Demoted by the recovery of a failed promoted instance (a probe or
+         * monitor that found it crashed): a stop and a start follow, and the
+         * start rejoins it (crash recovery, pg_rewind or rebuild).  Rejoining
+         * here too did the work twice, the stop throwing the first away. */
+        ra_log_notice("crashed primary: nothing runs to demote; the start that "
+                      "follows rejoins it");
+        return OCF_SUCCESS;
+    }
     if (s == PG_PRIMARY || s == PG_NOT_READY) {
         rc = stop_server(&pg, 0);
         if (rc != OCF_SUCCESS) {
