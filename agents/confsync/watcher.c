@@ -4,7 +4,7 @@
  * it notices local writes into the folder.  Licence: GPL-2.0-or-later. */
 #include "config.h"
 
-#include "cs_state.h"
+#include "watcher.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -33,16 +33,6 @@
 #include "fsafe.h"
 #include "cs_rules.h"
 #include "cs_receive.h"
-
-#define PF_SUBTREE      1u      /* push the whole subtree below the path */
-#define PF_GONE         2u      /* deleted or moved away: needs --delete */
-
-/* How a push selects what it sends. */
-enum push_mode {
-    PUSH_FULL,      /* the whole folder, --delete */
-    PUSH_FILTER,    /* include rules for the changed paths, --delete */
-    PUSH_LIST,      /* --files-from: only changed files, no folder scan */
-};
 #define PENDING_CAP     100000  /* more queued paths than this: full sync */
 #define BACKOFF_MIN_MS  250
 #define BACKOFF_MAX_MS  5000
@@ -53,107 +43,10 @@ enum push_mode {
 #define SENTINEL_MAX    127     /* bytes of a sentinel file read, at most */
 #define FILTER_MAX      (16u << 20) /* bytes of batch rules; more: full sync */
 
-/* Job exit codes of the mass-delete guard (before rsync is executed). */
-#define JOB_REFUSED_NO_SENTINEL 120
-#define JOB_REFUSED_FOREIGN     121
-#define JOB_LOCAL_ERROR         CS_RECEIVE_FAILED
-
 #define WATCH_MASK (IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_CREATE \
                     | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO \
                     | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR \
                     | IN_DONT_FOLLOW | IN_EXCL_UNLINK)
-
-/* A set of relative paths with flags (open addressing, FNV-1a). */
-struct pathset {
-    char **keys;
-    unsigned char *flags;
-    size_t cap;
-    size_t count;
-};
-
-struct peer {
-    char *node;
-    char *host;
-    char *port;                 /* NULL: the transport's default */
-    struct pathset pending;     /* queued, not in flight */
-    bool full;                  /* a full sync is queued */
-    long long pending_since;    /* oldest change in pending/full, 0 if none */
-    pid_t job;                  /* push in flight, 0 if none */
-    struct pathset inflight;
-    bool inflight_full;
-    long long inflight_since;
-    int failures;
-    long long next_try;
-    long long last_ok_real;
-    bool reachable;
-    bool refused;
-    bool gave_up;               /* draining: unreachable, not waited for */
-    char verified_id[80];       /* sentinel id the last full sync checked */
-    char stamp[128];            /* quarantine session folder name */
-    char error[CS_TEXT];
-    char err_file[PATH_MAX];
-    char filter_file[PATH_MAX];
-    char list_file[PATH_MAX];
-    char id_file[PATH_MAX];
-};
-
-struct opts {
-    const char *instance;
-    const char *node;
-    const char *role;
-    const char *dir;
-    const char *state;
-    const char *quarantine;
-    const char *transport;
-    const char *ssh_user;
-    const char *ssh_key;
-    const char *known_hosts;
-    const char *rsyncd_port;
-    const char *secrets_file;
-    long delay;
-    char **excludes;
-    size_t nexcludes;
-    long rescan_ms;
-};
-
-struct watcher {
-    struct opts o;
-    bool source;
-    int ifd;
-    int sfd;
-    char **wd_path;             /* indexed by watch descriptor */
-    size_t wd_cap;
-    int root_wd;
-    struct peer *peers;
-    size_t npeers;
-    bool draining;
-    bool fatal;
-    char error[CS_TEXT];
-    char ssh_cmd[2 * PATH_MAX + 512];
-    char rsync_user[64];
-    char self[PATH_MAX];        /* this program (the ssh receive wrapper) */
-    struct cs_excludes ex;
-    char excludes_file[PATH_MAX];
-    long unwatched;             /* folders without a watch (inotify limit) */
-    long long rescan_at;        /* next full rescan, 0 when all watched */
-    char parent[PATH_MAX];      /* rsyncd: dir's parent and base names */
-    const char *dir_name;
-    const char *q_name;
-    /* receiver */
-    long long received_real;
-    long local_writes;
-    char local_write_path[CS_TEXT];
-    long long state_written;
-    bool state_dirty;
-};
-
-static long long now_real_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Concatenates the NULL-terminated string arguments into buf. */
 static bool str_vcat(char *buf, size_t len, va_list ap)
@@ -172,95 +65,6 @@ static bool str_vcat(char *buf, size_t len, va_list ap)
         used += n;
     }
     return true;
-}
-
-/* --- path sets ------------------------------------------------------------ */
-
-static uint64_t path_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    for (; *s != '\0'; s++) {
-        h = (h ^ (unsigned char) *s) * 1099511628211ULL;
-    }
-    return h;
-}
-
-static void pathset_free(struct pathset *s)
-{
-    for (size_t i = 0; i < s->cap; i++) {
-        free(s->keys[i]);
-    }
-    free(s->keys);
-    free(s->flags);
-    memset(s, 0, sizeof(*s));
-}
-
-static int pathset_insert(struct pathset *s, char *key, unsigned char flags);
-
-static int pathset_grow(struct pathset *s)
-{
-    struct pathset bigger = { NULL, NULL, s->cap ? s->cap * 2 : 64, 0 };
-
-    bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
-    bigger.flags = calloc(bigger.cap, 1);
-    if (bigger.keys == NULL || bigger.flags == NULL) {
-        free(bigger.keys);
-        free(bigger.flags);
-        return -ENOMEM;
-    }
-    for (size_t i = 0; i < s->cap; i++) {
-        if (s->keys[i] != NULL) {
-            pathset_insert(&bigger, s->keys[i], s->flags[i]);
-        }
-    }
-    free(s->keys);
-    free(s->flags);
-    *s = bigger;
-    return 0;
-}
-
-/* Takes ownership of key. */
-static int pathset_insert(struct pathset *s, char *key, unsigned char flags)
-{
-    size_t i = 0;
-
-    if ((s->count + 1) * 2 > s->cap && pathset_grow(s) != 0) {
-        free(key);
-        return -ENOMEM;
-    }
-    i = path_hash(key) & (s->cap - 1);
-    while (s->keys[i] != NULL) {
-        if (strcmp(s->keys[i], key) == 0) {
-            s->flags[i] |= flags;
-            free(key);
-            return 0;
-        }
-        i = (i + 1) & (s->cap - 1);
-    }
-    s->keys[i] = key;
-    s->flags[i] = flags;
-    s->count++;
-    return 0;
-}
-
-static int pathset_add(struct pathset *s, const char *path, unsigned char flags)
-{
-    char *key = strdup(path);
-
-    return key == NULL ? -ENOMEM : pathset_insert(s, key, flags);
-}
-
-/* Moves every entry of from into to. */
-static void pathset_merge(struct pathset *to, struct pathset *from)
-{
-    for (size_t i = 0; i < from->cap; i++) {
-        if (from->keys[i] != NULL) {
-            pathset_insert(to, from->keys[i], from->flags[i]);
-            from->keys[i] = NULL;
-        }
-    }
-    pathset_free(from);
 }
 
 /* --- peers and their queues ----------------------------------------------- */
@@ -381,20 +185,6 @@ static int wd_set(struct watcher *w, int wd, const char *rel)
     free(w->wd_path[wd]);
     w->wd_path[wd] = copy;
     return 0;
-}
-
-static int path_join(char *buf, size_t len, const char *a, const char *b)
-{
-    int n = 0;
-
-    if (a[0] == '\0') {
-        n = snprintf(buf, len, "%s", b);
-    } else if (b[0] == '\0') {
-        n = snprintf(buf, len, "%s", a);
-    } else {
-        n = snprintf(buf, len, "%s/%s", a, b);
-    }
-    return (n < 0 || (size_t) n >= len) ? -ENAMETOOLONG : 0;
 }
 
 /* Folders still to watch: watch_tree's explicit stack (a tree thousands of

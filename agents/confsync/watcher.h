@@ -1,0 +1,136 @@
+/* watcher.h: what the files of confsync-watcher share (internal to that
+ * program): the watcher, a peer and its queues, the path set, and the
+ * functions each file offers the others.  Licence: GPL-2.0-or-later. */
+#ifndef CS_WATCHER_H
+#define CS_WATCHER_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "cs_state.h"
+#include "cs_rules.h"
+#include "cs_receive.h"
+
+#define PF_SUBTREE      1u      /* push the whole subtree below the path */
+#define PF_GONE         2u      /* deleted or moved away: needs --delete */
+
+/* How a push selects what it sends. */
+enum push_mode {
+    PUSH_FULL,      /* the whole folder, --delete */
+    PUSH_FILTER,    /* include rules for the changed paths, --delete */
+    PUSH_LIST,      /* --files-from: only changed files, no folder scan */
+};
+
+/* Job exit codes of the mass-delete guard (before rsync is executed). */
+#define JOB_REFUSED_NO_SENTINEL 120
+#define JOB_REFUSED_FOREIGN     121
+#define JOB_LOCAL_ERROR         CS_RECEIVE_FAILED
+
+/* A set of relative paths with flags (open addressing, FNV-1a). */
+struct pathset {
+    char **keys;
+    unsigned char *flags;
+    size_t cap;
+    size_t count;
+};
+
+struct peer {
+    char *node;
+    char *host;
+    char *port;                 /* NULL: the transport's default */
+    struct pathset pending;     /* queued, not in flight */
+    bool full;                  /* a full sync is queued */
+    long long pending_since;    /* oldest change in pending/full, 0 if none */
+    pid_t job;                  /* push in flight, 0 if none */
+    struct pathset inflight;
+    bool inflight_full;
+    long long inflight_since;
+    int failures;
+    long long next_try;
+    long long last_ok_real;
+    bool reachable;
+    bool refused;
+    bool gave_up;               /* draining: unreachable, not waited for */
+    char verified_id[80];       /* sentinel id the last full sync checked */
+    char stamp[128];            /* quarantine session folder name */
+    char error[CS_TEXT];
+    char err_file[PATH_MAX];
+    char filter_file[PATH_MAX];
+    char list_file[PATH_MAX];
+    char id_file[PATH_MAX];
+};
+
+struct opts {
+    const char *instance;
+    const char *node;
+    const char *role;
+    const char *dir;
+    const char *state;
+    const char *quarantine;
+    const char *transport;
+    const char *ssh_user;
+    const char *ssh_key;
+    const char *known_hosts;
+    const char *rsyncd_port;
+    const char *secrets_file;
+    long delay;
+    char **excludes;
+    size_t nexcludes;
+    long rescan_ms;
+};
+
+struct watcher {
+    struct opts o;
+    bool source;
+    int ifd;
+    int sfd;
+    char **wd_path;             /* indexed by watch descriptor */
+    size_t wd_cap;
+    int root_wd;
+    struct peer *peers;
+    size_t npeers;
+    bool draining;
+    bool fatal;
+    char error[CS_TEXT];
+    char ssh_cmd[2 * PATH_MAX + 512];
+    char rsync_user[64];
+    char self[PATH_MAX];        /* this program (the ssh receive wrapper) */
+    struct cs_excludes ex;
+    char excludes_file[PATH_MAX];
+    long unwatched;             /* folders without a watch (inotify limit) */
+    long long rescan_at;        /* next full rescan, 0 when all watched */
+    char parent[PATH_MAX];      /* rsyncd: dir's parent and base names */
+    const char *dir_name;
+    const char *q_name;
+    /* receiver */
+    long long received_real;
+    long local_writes;
+    char local_write_path[CS_TEXT];
+    long long state_written;
+    bool state_dirty;
+};
+
+/* Wall-clock ms (the state file's *_real_ms fields). */
+static inline long long now_real_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- pathset.c: the set of queued paths ---------------------------------- */
+
+void pathset_free(struct pathset *s);
+/* Adds a copy of path (flags or-ed into an entry already there): 0 or
+ * -ENOMEM. */
+int pathset_add(struct pathset *s, const char *path, unsigned char flags);
+/* Moves every entry of from into to (from is left empty). */
+void pathset_merge(struct pathset *to, struct pathset *from);
+/* buf = a "/" b (either may be ""): 0 or -ENAMETOOLONG. */
+int path_join(char *buf, size_t len, const char *a, const char *b);
+
+#endif
