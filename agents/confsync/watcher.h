@@ -133,4 +133,28 @@ void pathset_merge(struct pathset *to, struct pathset *from);
 /* buf = a "/" b (either may be ""): 0 or -ENAMETOOLONG. */
 int path_join(char *buf, size_t len, const char *a, const char *b);
 
+/* --- transport.c: rsync over ssh or to a daemon --------------------------- */
+
+/* True with transport=rsyncd (else ssh). */
+bool rsyncd(const struct watcher *w);
+/* Include rules for the batch set (prefix: "" or "/<dir name>"): 0, or
+ * -EINVAL (a path rsync cannot be told), -E2BIG (too many rules), -errno. */
+int filter_write(const char *file, const struct pathset *set,
+                 const char *prefix);
+/* The batch as a --files-from list: 1 when written, 0 when it needs include
+ * rules (a subtree or a deletion), or -errno. */
+int list_write(const char *file, const struct pathset *set, const char *prefix);
+/* The sentinel id of the folder dir ("" if absent): 0 or -errno. */
+int sentinel_read(const char *dir, char *id, size_t len);
+/* In a push's child: the guard (a full sync) or the sentinel check (a
+ * batch), then exec rsync; never returns. */
+void job_run(const struct watcher *w, const struct peer *p,
+             enum push_mode mode);
+/* The ssh command (and this program's path) or, for rsyncd, the folder's
+ * parent and names and the daemon's user: 0 or -EINVAL. */
+int transport_setup(struct watcher *w);
+/* Checks the excludes and writes them as the filter file every push
+ * merges: 0 or -errno (w->error set). */
+int excludes_setup(struct watcher *w);
+
 #endif
