@@ -20,6 +20,10 @@
 
 #include "fsafe.h"
 
+#define RSYNC_IO_TIMEOUT "--timeout=30"
+#define SENTINEL_MAX    127     /* bytes of a sentinel file read, at most */
+#define FILTER_MAX      (16u << 20) /* bytes of batch rules; more: full sync */
+
 /* Concatenates the NULL-terminated string arguments into buf. */
 static bool str_vcat(char *buf, size_t len, va_list ap)
 {
@@ -38,9 +42,6 @@ static bool str_vcat(char *buf, size_t len, va_list ap)
     }
     return true;
 }
-#define RSYNC_IO_TIMEOUT "--timeout=30"
-#define SENTINEL_MAX    127     /* bytes of a sentinel file read, at most */
-#define FILTER_MAX      (16u << 20) /* bytes of batch rules; more: full sync */
 
 /* Filter rule text of one path: wildcards escaped; false if unsayable. */
 static bool rule_escape(char *out, size_t len, const char *path)

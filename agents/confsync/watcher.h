@@ -157,4 +157,22 @@ int transport_setup(struct watcher *w);
  * merges: 0 or -errno (w->error set). */
 int excludes_setup(struct watcher *w);
 
+/* --- push.c: a peer's push state machine --------------------------------- */
+
+/* Queues rel for p (a full sync when the queue is full or out of memory). */
+void peer_queue(struct peer *p, const char *rel, unsigned char flags,
+                long long now);
+/* Queues a full sync for p (the queued paths are dropped: it covers them). */
+void peer_queue_full(struct peer *p, long long now);
+/* When p's oldest unsent change was queued (monotonic ms), 0 if none. */
+long long peer_oldest(const struct peer *p);
+/* Collects the finished pushes (SIGCHLD). */
+void reap_jobs(struct watcher *w);
+/* Starts due pushes; returns ms until the next one is due (-1: none). */
+long schedule(struct watcher *w);
+/* Draining: no push in flight and nothing left that is waited for. */
+bool drained(const struct watcher *w);
+/* Draining is over and no peer was given up. */
+bool drain_complete(const struct watcher *w);
+
 #endif
