@@ -69,7 +69,7 @@ static bool peer_has_work(const struct peer *p)
 }
 
 void peer_queue(struct peer *p, const char *rel, unsigned char flags,
-                       long long now)
+                long long now)
 {
     if (!peer_has_work(p)) {
         p->pending_since = now;

@@ -130,7 +130,7 @@ static size_t filter_size(const struct pathset *set)
  * -EINVAL when a path cannot be expressed (newline), -E2BIG when the rules
  * would pass FILTER_MAX: use a full sync. */
 int filter_write(const char *file, const struct pathset *set,
-                        const char *prefix)
+                 const char *prefix)
 {
     char **rules = NULL;
     size_t n = 0;
@@ -198,7 +198,7 @@ int filter_write(const char *file, const struct pathset *set,
  * entry needs a folder scan (a new folder tree or a deletion).  Returns 1
  * when written, 0 when the set needs include rules instead, or -errno. */
 int list_write(const char *file, const struct pathset *set,
-                      const char *prefix)
+               const char *prefix)
 {
     FILE *f = NULL;
     int rc = 1;
@@ -553,7 +553,7 @@ static void argv_select(const struct watcher *w, const struct peer *p,
 
 /* In the job child: guard (full sync), then exec the push. */
 void job_run(const struct watcher *w, const struct peer *p,
-                    enum push_mode mode)
+             enum push_mode mode)
 {
     bool full = mode == PUSH_FULL;
     struct argv a = { .n = 0, .nbuf = 0, .overflow = false };

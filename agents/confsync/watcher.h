@@ -175,4 +175,16 @@ bool drained(const struct watcher *w);
 /* Draining is over and no peer was given up. */
 bool drain_complete(const struct watcher *w);
 
+/* --- engine.c: the folder's watches and events ---------------------------- */
+
+/* Watches rel and every folder below it (all: read the folders already
+ * watched too): 0 or -ENOMEM. */
+int watch_tree(struct watcher *w, const char *rel, bool all);
+/* Queues a full sync for every peer. */
+void queue_all_full(struct watcher *w);
+/* Reports folders left unwatched once, and runs the periodic rescans. */
+void unwatched_check(struct watcher *w);
+/* Reads and handles the pending inotify events. */
+void read_events(struct watcher *w);
+
 #endif
