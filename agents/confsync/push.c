@@ -230,7 +230,12 @@ static void job_error_text(const struct peer *p, char *out, size_t len)
 static bool code_is_unreachable(int code)
 {
     switch (code) {
-    case 5: case 10: case 12: case 30: case 35: case 255:
+    case RSYNC_ERR_START:
+    case RSYNC_ERR_SOCKET:
+    case RSYNC_ERR_STREAM:
+    case RSYNC_ERR_TIMEOUT:
+    case RSYNC_ERR_CONTIMEOUT:
+    case RSYNC_ERR_SHELL:
         return true;
     default:
         return false;
@@ -239,14 +244,14 @@ static bool code_is_unreachable(int code)
 
 static void job_done(struct watcher *w, struct peer *p, int status)
 {
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : RSYNC_ERR_SHELL;
     char text[CS_TEXT];
     bool was_full = p->inflight_full;
     long long now = ra_now_ms();
 
     p->job = 0;
     w->state_dirty = true;
-    if (code == 0 || code == 24) {
+    if (code == RSYNC_OK || code == RSYNC_VANISHED) {
         if (was_full) {
             sentinel_read(w->o.dir, p->verified_id, sizeof(p->verified_id));
         }

@@ -420,7 +420,8 @@ static void argv_transport(const struct watcher *w, const struct peer *p,
     }
 }
 
-/* In the job child: runs argv, waits, returns its exit code (or 255). */
+/* In the job child: runs argv, waits, returns its exit code (or
+ * RSYNC_ERR_SHELL when killed by a signal). */
 static int run_wait(const struct argv *a)
 {
     pid_t pid = a->overflow ? -1 : fork();
@@ -444,7 +445,7 @@ static int run_wait(const struct argv *a)
             return JOB_LOCAL_ERROR;
         }
     }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : RSYNC_ERR_SHELL;
 }
 
 /* In the job child: the mass-delete guard before a full sync.  Returns 0 to
@@ -465,7 +466,7 @@ static int guard_check(const struct watcher *w, const struct peer *p)
     argv_add(&a, p->id_file);
     unlink(p->id_file);
     rc = run_wait(&a);
-    if (rc != 0 && rc != 23) {
+    if (rc != RSYNC_OK && rc != RSYNC_PARTIAL) {
         return rc;              /* peer unreachable: the push would fail too */
     }
     rc = id_file_read(p->id_file, peer_id, sizeof(peer_id));

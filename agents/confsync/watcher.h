@@ -37,6 +37,8 @@ struct pathset {
     size_t count;
 };
 
+/* A peer: its queue and its push (push.c tells its states, and which
+ * function changes which field). */
 struct peer {
     char *node;
     char *host;
@@ -63,6 +65,7 @@ struct peer {
     char id_file[PATH_MAX];
 };
 
+/* The command line (opts_parse). */
 struct opts {
     const char *instance;
     const char *node;
@@ -82,6 +85,7 @@ struct opts {
     long rescan_ms;
 };
 
+/* The watcher: options, inotify, peers, and what the state file reports. */
 struct watcher {
     struct opts o;
     bool source;
@@ -134,6 +138,20 @@ void pathset_merge(struct pathset *to, struct pathset *from);
 int path_join(char *buf, size_t len, const char *a, const char *b);
 
 /* --- transport.c: rsync over ssh or to a daemon --------------------------- */
+
+/* The exit codes of rsync (rsync(1), EXIT VALUES) that a push's verdict reads;
+ * a job's own codes are the JOB_* above. */
+enum rsync_exit {
+    RSYNC_OK = 0,               /* success */
+    RSYNC_ERR_START = 5,        /* error starting the client-server protocol */
+    RSYNC_ERR_SOCKET = 10,      /* error in socket I/O */
+    RSYNC_ERR_STREAM = 12,      /* error in the protocol data stream */
+    RSYNC_PARTIAL = 23,         /* partial transfer due to error */
+    RSYNC_VANISHED = 24,        /* partial transfer: source files vanished */
+    RSYNC_ERR_TIMEOUT = 30,     /* timeout in data send/receive (--timeout) */
+    RSYNC_ERR_CONTIMEOUT = 35,  /* timeout waiting for the daemon connection */
+    RSYNC_ERR_SHELL = 255,      /* ssh failed; here also: killed by a signal */
+};
 
 /* True with transport=rsyncd (else ssh). */
 bool rsyncd(const struct watcher *w);
