@@ -209,32 +209,13 @@ static void args_add(const char **argv, size_t *n, const char *arg)
     argv[(*n)++] = arg;
 }
 
-int watcher_launch(struct ra_ctx *ctx, const struct cs_cfg *cfg,
-                   const struct cs_paths *p, bool source)
+/* The watcher's command line into argv (sized for it by the caller). */
+static void watcher_argv(const char **argv, const struct ra_ctx *ctx,
+                         const struct cs_cfg *cfg, const struct cs_paths *p,
+                         bool source, char **peers)
 {
-    const char **argv = NULL;
-    char **peers = NULL;
     size_t n = 0;
-    struct ra_daemon_opts opts = { .log_file = p->log, .pid_file = p->pid };
-    struct cs_state st;
-    struct ra_deadline d;
-    pid_t pid = 0;
-    int rc = 0;
 
-    if (source) {
-        peers = peers_resolve(ctx, cfg);
-        if (peers == NULL) {
-            ra_exit_reason("cannot resolve the peers");
-            return OCF_ERR_GENERIC;
-        }
-    }
-    argv = calloc(WATCHER_FIXED_ARGS + 2 * words_count(cfg->excludes)
-                  + 2 * words_count(peers) + 1, sizeof(*argv));
-    if (argv == NULL) {
-        ra_words_free(peers);
-        ra_exit_reason("cannot start the watcher: out of memory");
-        return OCF_ERR_GENERIC;
-    }
     args_add(argv, &n, cfg->watcher);
     args_add(argv, &n, "--role"); args_add(argv, &n, source ? "source" : "receiver");
     args_add(argv, &n, "--state"); args_add(argv, &n, p->state);
@@ -260,14 +241,16 @@ int watcher_launch(struct ra_ctx *ctx, const struct cs_cfg *cfg,
         }
     }
     argv[n] = NULL;
-    unlink(p->state);
-    rc = ra_daemon_start(argv, &opts, &pid);
-    free(argv);
-    ra_words_free(peers);
-    if (rc != 0) {
-        ra_exit_reason("cannot start %s: %s", cfg->watcher, strerror(-rc));
-        return OCF_ERR_GENERIC;
-    }
+}
+
+/* Waits for the watcher pid's first state.  Returns an OCF code (reason
+ * printed; a watcher that did not start in time is ended). */
+static int watcher_wait_started(struct ra_ctx *ctx, const struct cs_paths *p,
+                                pid_t pid)
+{
+    struct cs_state st;
+    struct ra_deadline d;
+
     /* Started when it wrote its first state (watches in place). */
     ra_deadline_init(&d, ra_deadline_cap_ms(&ctx->deadline, 20000));
     for (;;) {
@@ -288,6 +271,45 @@ int watcher_launch(struct ra_ctx *ctx, const struct cs_cfg *cfg,
     if (st.phase == CS_PHASE_FAILED) {
         ra_exit_reason("the watcher failed: %s", st.error);
         return OCF_ERR_GENERIC;
+    }
+    return OCF_SUCCESS;
+}
+
+int watcher_launch(struct ra_ctx *ctx, const struct cs_cfg *cfg,
+                   const struct cs_paths *p, bool source)
+{
+    const char **argv = NULL;
+    char **peers = NULL;
+    struct ra_daemon_opts opts = { .log_file = p->log, .pid_file = p->pid };
+    pid_t pid = 0;
+    int rc = 0;
+
+    if (source) {
+        peers = peers_resolve(ctx, cfg);
+        if (peers == NULL) {
+            ra_exit_reason("cannot resolve the peers");
+            return OCF_ERR_GENERIC;
+        }
+    }
+    argv = calloc(WATCHER_FIXED_ARGS + 2 * words_count(cfg->excludes)
+                  + 2 * words_count(peers) + 1, sizeof(*argv));
+    if (argv == NULL) {
+        ra_words_free(peers);
+        ra_exit_reason("cannot start the watcher: out of memory");
+        return OCF_ERR_GENERIC;
+    }
+    watcher_argv(argv, ctx, cfg, p, source, peers);
+    unlink(p->state);
+    rc = ra_daemon_start(argv, &opts, &pid);
+    free(argv);
+    ra_words_free(peers);
+    if (rc != 0) {
+        ra_exit_reason("cannot start %s: %s", cfg->watcher, strerror(-rc));
+        return OCF_ERR_GENERIC;
+    }
+    rc = watcher_wait_started(ctx, p, pid);
+    if (rc != OCF_SUCCESS) {
+        return rc;
     }
     ra_log_info("watcher started | role=%s pid=%ld dir=%s",
                 source ? "source" : "receiver", (long) pid, cfg->dir);

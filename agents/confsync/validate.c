@@ -290,27 +290,11 @@ static int transport_files_check(const struct cs_cfg *cfg)
     return rc;
 }
 
-/* Checks every parameter; fills cfg (cfg_free it either way). */
-int cfg_load(struct ra_ctx *ctx, struct cs_cfg *cfg)
+/* dir and the quarantine (q, empty: beside dir): plain absolute paths,
+ * neither inside the other, in one parent folder with rsyncd; fills
+ * cfg->quarantine. */
+static int folders_check(struct cs_cfg *cfg, const char *q)
 {
-    const char *q = ra_param(ctx, "quarantine_dir");
-    const char *err = NULL;
-    int rc = OCF_SUCCESS;
-
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->dir = ra_param(ctx, "dir");
-    cfg->transport = ra_param(ctx, "transport");
-    cfg->ssh_user = ra_param(ctx, "ssh_user");
-    cfg->ssh_key = ra_param(ctx, "ssh_key");
-    cfg->known_hosts = ra_param(ctx, "known_hosts");
-    cfg->secrets_file = ra_param(ctx, "secrets_file");
-    cfg->peers_param = ra_param(ctx, "peers");
-    cfg->rsyncd = strcmp(cfg->transport, "rsyncd") == 0;
-    cfg->lag_ms = ra_param_ms(ctx, "lag_threshold");
-    snprintf(cfg->rsyncd_port, sizeof(cfg->rsyncd_port), "%lld",
-             ra_param_int(ctx, "rsyncd_port"));
-    snprintf(cfg->delay, sizeof(cfg->delay), "%lld", ra_param_int(ctx, "delay"));
-
     if (cfg->dir == NULL || !path_ok(cfg->dir)) {
         return bad_param("dir", "not an absolute path of letters, digits and "
                          "\"._-+@/\"");
@@ -338,6 +322,56 @@ int cfg_load(struct ra_ctx *ctx, struct cs_cfg *cfg)
                              "be in the same parent folder as dir, which must "
                              "not be /");
         }
+    }
+    return OCF_SUCCESS;
+}
+
+/* rsync, ssh (transport=ssh) and the watcher, found. */
+static int programs_find(struct cs_cfg *cfg)
+{
+    if (!find_in_path("rsync", cfg->rsync, sizeof(cfg->rsync))) {
+        ra_exit_reason("rsync is not installed (apt-get install rsync)");
+        return OCF_ERR_INSTALLED;
+    }
+    if (!cfg->rsyncd) {
+        char ssh[PATH_MAX];
+
+        if (!find_in_path("ssh", ssh, sizeof(ssh))) {
+            ra_exit_reason("ssh is not installed (apt-get install openssh-client)");
+            return OCF_ERR_INSTALLED;
+        }
+    }
+    if (!find_watcher(cfg->watcher, sizeof(cfg->watcher))) {
+        ra_exit_reason("%s is not installed", cfg->watcher);
+        return OCF_ERR_INSTALLED;
+    }
+    return OCF_SUCCESS;
+}
+
+/* Checks every parameter; fills cfg (cfg_free it either way). */
+int cfg_load(struct ra_ctx *ctx, struct cs_cfg *cfg)
+{
+    const char *q = ra_param(ctx, "quarantine_dir");
+    const char *err = NULL;
+    int rc = OCF_SUCCESS;
+
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->dir = ra_param(ctx, "dir");
+    cfg->transport = ra_param(ctx, "transport");
+    cfg->ssh_user = ra_param(ctx, "ssh_user");
+    cfg->ssh_key = ra_param(ctx, "ssh_key");
+    cfg->known_hosts = ra_param(ctx, "known_hosts");
+    cfg->secrets_file = ra_param(ctx, "secrets_file");
+    cfg->peers_param = ra_param(ctx, "peers");
+    cfg->rsyncd = strcmp(cfg->transport, "rsyncd") == 0;
+    cfg->lag_ms = ra_param_ms(ctx, "lag_threshold");
+    snprintf(cfg->rsyncd_port, sizeof(cfg->rsyncd_port), "%lld",
+             ra_param_int(ctx, "rsyncd_port"));
+    snprintf(cfg->delay, sizeof(cfg->delay), "%lld", ra_param_int(ctx, "delay"));
+
+    rc = folders_check(cfg, q);
+    if (rc != OCF_SUCCESS) {
+        return rc;
     }
     if (!chars_ok(cfg->ssh_user, "._-") || cfg->ssh_user[0] == '\0'
         || cfg->ssh_user[0] == '-') {
@@ -369,21 +403,5 @@ int cfg_load(struct ra_ctx *ctx, struct cs_cfg *cfg)
     if (rc != OCF_SUCCESS) {
         return rc;
     }
-    if (!find_in_path("rsync", cfg->rsync, sizeof(cfg->rsync))) {
-        ra_exit_reason("rsync is not installed (apt-get install rsync)");
-        return OCF_ERR_INSTALLED;
-    }
-    if (!cfg->rsyncd) {
-        char ssh[PATH_MAX];
-
-        if (!find_in_path("ssh", ssh, sizeof(ssh))) {
-            ra_exit_reason("ssh is not installed (apt-get install openssh-client)");
-            return OCF_ERR_INSTALLED;
-        }
-    }
-    if (!find_watcher(cfg->watcher, sizeof(cfg->watcher))) {
-        ra_exit_reason("%s is not installed", cfg->watcher);
-        return OCF_ERR_INSTALLED;
-    }
-    return OCF_SUCCESS;
+    return programs_find(cfg);
 }
