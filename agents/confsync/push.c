@@ -21,8 +21,8 @@
  *   QUEUED -> PUSHING   schedule, once due -> job_start: pending moves to
  *                       inflight (a batch that cannot be written as a list
  *                       or filter becomes a full sync); a new quarantine
- *                       stamp for a full sync.  A failed fork stays QUEUED
- *                       with next_try = now + BACKOFF_MAX_MS.
+ *                       stamp for a full sync or the first push.  A failed
+ *                       fork stays QUEUED, next_try = now + BACKOFF_MAX_MS.
  *   PUSHING -> IDLE     reap_jobs -> job_done, rsync succeeded (or only
  *   (or QUEUED)         files vanished): failures = 0, reachable, not
  *                       refused, error cleared, last_ok_real = now, and
@@ -40,7 +40,8 @@
  *
  * The watcher's loop ends, draining, when drained(): no push in flight and
  * every peer IDLE or GAVE_UP.  Only this file changes the lifecycle fields,
- * but for next_try on SIGUSR1; state_write (watcher.c) reads them. */
+ * but for peer_parse (watcher.c: a new peer is IDLE and reachable) and
+ * next_try on SIGUSR1; state_write (watcher.c) reports them. */
 #include "config.h"
 
 #include "watcher.h"
