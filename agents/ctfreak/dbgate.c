@@ -1,5 +1,6 @@
 /* dbgate.c: the ctfreak agent's database: its state and start's gate, the
- * rule that two CTFreak instances never share one database.  Licence: GPL-2.0-or-later. */
+ * rule that two CTFreak instances never share one database.  The decisions
+ * are pure functions; the rest asks PostgreSQL.  Licence: GPL-2.0-or-later. */
 #include "config.h"
 #include "dbgate.h"
 
@@ -31,7 +32,68 @@ const char *db_state_str(enum db_state s)
     return "unknown";
 }
 
-/* ---- the database ---------------------------------------------------------------------- */
+/* ---- the decisions ------------------------------------------------------------------- */
+
+enum db_state db_state_from_recovery(const char *answer)
+{
+    return answer != NULL && strcmp(answer, "t") == 0 ? DB_STANDBY : DB_PRIMARY;
+}
+
+/* Is addr (NULL for a unix socket) one of this node's addresses? */
+static bool addr_is_local(const char *addr, const struct db_node *node)
+{
+    if (addr == NULL || strcmp(addr, "127.0.0.1") == 0 || strcmp(addr, "::1") == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < node->naddrs; i++) {
+        if (node->addrs[i][0] != '\0' && strcmp(node->addrs[i], addr) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+enum db_session_verdict db_session_judge(const struct db_session *s,
+                                         const struct db_node *node)
+{
+    return !node->binary_runs && addr_is_local(s->addr, node) ? DB_SESSION_LEFTOVER
+                                                               : DB_SESSION_OTHER_INSTANCE;
+}
+
+void db_session_describe(const struct db_session *s, const char *role, char *who,
+                         size_t len)
+{
+    snprintf(who, len, "role %s, backend pid %s, from %s, application \"%s\"", role,
+             s->pid, s->addr != NULL ? s->addr : "local socket", s->application);
+}
+
+enum db_gate_verdict db_gate_judge(const struct db_gate_facts *f, char *why, size_t wlen)
+{
+    if (f->state == DB_NOT_CONFIGURED) {
+        return DB_GATE_OPEN;
+    }
+    if (f->state == DB_UNREACHABLE) {
+        snprintf(why, wlen, "the database is unreachable: %s", f->err);
+        return DB_GATE_CLOSED;
+    }
+    if (f->state != DB_PRIMARY) {
+        snprintf(why, wlen, "the database is %s%s%s", db_state_str(f->state),
+                 *f->err != '\0' ? ": " : "", f->err);
+        return DB_GATE_CLOSED;
+    }
+    if (f->other < 0) {
+        snprintf(why, wlen, "cannot check for another CTFreak instance: %s", f->err);
+        return DB_GATE_CLOSED;
+    }
+    if (f->other > 0) {
+        snprintf(why, wlen, "another CTFreak instance is connected to the database (%s); "
+                 "two instances must never share one database", f->who);
+        return DB_GATE_BUSY;
+    }
+    return DB_GATE_OPEN;
+}
+
+/* ---- the database's state ------------------------------------------------------------- */
 
 static PGconn *db_connect(struct ra_ctx *ctx, char *err, size_t len)
 {
@@ -49,7 +111,7 @@ static enum db_state db_role_of(struct ra_ctx *ctx, PGconn *conn, char *err, siz
     if (res == NULL) {
         return DB_ERROR;
     }
-    st = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? DB_STANDBY : DB_PRIMARY;
+    st = db_state_from_recovery(PQgetvalue(res, 0, 0));
     PQclear(res);
     return st;
 }
@@ -71,6 +133,8 @@ enum db_state db_state_check(struct ra_ctx *ctx, char *err, size_t len)
     return st;
 }
 
+/* ---- the other-instance rule ---------------------------------------------------------- */
+
 /* The role CTFreak connects as: db_role, else the user of db_conninfo. */
 static char *db_ctfreak_role(struct ra_ctx *ctx, PGconn *conn)
 {
@@ -79,36 +143,40 @@ static char *db_ctfreak_role(struct ra_ctx *ctx, PGconn *conn)
     return strdup(*role != '\0' ? role : PQuser(conn));
 }
 
-/* Is addr (text from host(client_addr); NULL for a unix socket) one of
- * this node's addresses? */
-static bool addr_is_local(const char *addr)
+/* This node's interface addresses, as inet_ntop writes them, in a new array
+ * (*n of them; NULL and 0 when they cannot be listed or no memory is left:
+ * then only the loopback and unix sockets count as this node's). */
+static char (*node_addrs(size_t *n))[INET6_ADDRSTRLEN]
 {
     struct ifaddrs *ifs = NULL;
-    bool local = false;
+    char (*addrs)[INET6_ADDRSTRLEN];
+    size_t max = 0;
 
-    if (addr == NULL || strcmp(addr, "127.0.0.1") == 0 || strcmp(addr, "::1") == 0) {
-        return true;
-    }
+    *n = 0;
     if (getifaddrs(&ifs) != 0) {
-        return false;
+        return NULL;
     }
-    for (struct ifaddrs *i = ifs; i != NULL && !local; i = i->ifa_next) {
-        char buf[INET6_ADDRSTRLEN] = "";
-
+    for (struct ifaddrs *i = ifs; i != NULL; i = i->ifa_next) {
+        max++;
+    }
+    addrs = calloc(max > 0 ? max : 1, sizeof(*addrs));
+    for (struct ifaddrs *i = ifs; i != NULL && addrs != NULL; i = i->ifa_next) {
         if (i->ifa_addr == NULL) {
             continue;
         }
         if (i->ifa_addr->sa_family == AF_INET) {
             inet_ntop(AF_INET, &((struct sockaddr_in *) (void *) i->ifa_addr)->sin_addr,
-                      buf, sizeof(buf));
+                      addrs[*n], sizeof(addrs[*n]));
         } else if (i->ifa_addr->sa_family == AF_INET6) {
             inet_ntop(AF_INET6, &((struct sockaddr_in6 *) (void *) i->ifa_addr)->sin6_addr,
-                      buf, sizeof(buf));
+                      addrs[*n], sizeof(addrs[*n]));
         }
-        local = buf[0] != '\0' && strcmp(buf, addr) == 0;
+        if (addrs[*n][0] != '\0') {
+            (*n)++;
+        }
     }
     freeifaddrs(ifs);
-    return local;
+    return addrs;
 }
 
 /* A session of CTFreak's role from this node while no CTFreak process runs
@@ -130,6 +198,38 @@ static bool db_end_leftover(struct ra_ctx *ctx, PGconn *conn, const char *pid,
     return ended;
 }
 
+/* The first session in res that is another instance's, leftovers ended on
+ * the way.  Fills who; returns 1 found, 0 none. */
+static int db_first_other_session(struct ra_ctx *ctx, PGconn *conn, PGresult *res,
+                                  struct db_node *node, const char *role,
+                                  char *who, size_t wlen)
+{
+    char (*addrs)[INET6_ADDRSTRLEN] = NULL;
+    int found = 0;
+
+    if (!node->binary_runs && PQntuples(res) > 0) {
+        addrs = node_addrs(&node->naddrs);
+        node->addrs = (const char (*)[INET6_ADDRSTRLEN]) addrs;
+    }
+    for (int i = 0; i < PQntuples(res) && found == 0; i++) {
+        struct db_session s = {
+            .pid = PQgetvalue(res, i, 0),
+            .addr = PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1),
+            .application = PQgetvalue(res, i, 2),
+        };
+
+        if (db_session_judge(&s, node) == DB_SESSION_LEFTOVER
+            && db_end_leftover(ctx, conn, s.pid,
+                               s.addr != NULL ? s.addr : "local socket")) {
+            continue;
+        }
+        db_session_describe(&s, role, who, wlen);
+        found = 1;
+    }
+    free(addrs);
+    return found;
+}
+
 /* Another CTFreak instance connected to the database?  Fills who; returns
  * 1 yes, 0 no, -1 could not tell (err set).  Sessions left by a dead local
  * instance are ended, not counted. */
@@ -143,9 +243,9 @@ static int db_other_instance(struct ra_ctx *ctx, const struct instance *inst,
         "AND application_name <> 'ctfreak-ha-agent'";
     char *role = db_ctfreak_role(ctx, conn);
     const char *params[1] = { role };
-    bool local_binary = instance_binary_runs_here(inst);
+    struct db_node node = { .binary_runs = instance_binary_runs_here(inst) };
     PGresult *res;
-    int found = 0;
+    int found;
 
     if (role == NULL) {
         snprintf(err, elen, "out of memory");
@@ -156,60 +256,44 @@ static int db_other_instance(struct ra_ctx *ctx, const struct instance *inst,
         free(role);
         return -1;
     }
-    for (int i = 0; i < PQntuples(res) && found == 0; i++) {
-        const char *addr = PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1);
-        const char *from = addr != NULL ? addr : "local socket";
-
-        if (!local_binary && addr_is_local(addr)
-            && db_end_leftover(ctx, conn, PQgetvalue(res, i, 0), from)) {
-            continue;
-        }
-        snprintf(who, wlen, "role %s, backend pid %s, from %s, application \"%s\"", role,
-                 PQgetvalue(res, i, 0), from, PQgetvalue(res, i, 2));
-        found = 1;
-    }
+    found = db_first_other_session(ctx, conn, res, &node, role, who, wlen);
     PQclear(res);
     free(role);
     return found;
 }
 
-/* Start's database gate: primary, reachable, and nobody else's.  Returns
- * OCF_SUCCESS, or OCF_ERR_GENERIC with why filled (*busy set when another
- * instance's session is the reason). */
+/* ---- the gate ------------------------------------------------------------------------- */
+
+/* Start's database gate, asked once.  Returns OCF_SUCCESS, or
+ * OCF_ERR_GENERIC with why filled (*busy set when another instance's
+ * session is the reason). */
 static int db_gate(struct ra_ctx *ctx, const struct instance *inst, char *why, size_t wlen,
                    bool *busy)
 {
     char err[512] = "";
     char who[512] = "";
-    enum db_state st;
-    PGconn *conn;
-    int other;
+    struct db_gate_facts f = { .state = DB_UNREACHABLE, .other = -1, .err = err,
+                               .who = who };
+    PGconn *conn = db_connect(ctx, err, sizeof(err));
 
-    conn = db_connect(ctx, err, sizeof(err));
-    if (conn == NULL) {
-        snprintf(why, wlen, "the database is unreachable: %s", err);
-        return OCF_ERR_GENERIC;
-    }
-    st = db_role_of(ctx, conn, err, sizeof(err));
-    if (st != DB_PRIMARY) {
-        snprintf(why, wlen, "the database is %s%s%s", db_state_str(st),
-                 *err != '\0' ? ": " : "", err);
+    if (conn != NULL) {
+        f.state = db_role_of(ctx, conn, err, sizeof(err));
+        if (f.state == DB_PRIMARY) {
+            f.other = db_other_instance(ctx, inst, conn, who, sizeof(who), err,
+                                        sizeof(err));
+        }
         PQfinish(conn);
-        return OCF_ERR_GENERIC;
     }
-    other = db_other_instance(ctx, inst, conn, who, sizeof(who), err, sizeof(err));
-    PQfinish(conn);
-    if (other < 0) {
-        snprintf(why, wlen, "cannot check for another CTFreak instance: %s", err);
-        return OCF_ERR_GENERIC;
-    }
-    if (other > 0) {
+    switch (db_gate_judge(&f, why, wlen)) {
+    case DB_GATE_OPEN:
+        return OCF_SUCCESS;
+    case DB_GATE_BUSY:
         *busy = true;
-        snprintf(why, wlen, "another CTFreak instance is connected to the database (%s); "
-                 "two instances must never share one database", who);
-        return OCF_ERR_GENERIC;
+        break;
+    case DB_GATE_CLOSED:
+        break;
     }
-    return OCF_SUCCESS;
+    return OCF_ERR_GENERIC;
 }
 
 /* The gate.  Another instance's session is asked about again for up to
