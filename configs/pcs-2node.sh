@@ -13,10 +13,9 @@
 #   ctfreak         ocf:ctfreak:ctfreak   the instance, priority 10
 #   ctfreak-ip      ocf:heartbeat:IPaddr2 the clients' floating address
 #
-#   promote pgsql + promote confsync (side by side) -> start ctfreak ->
-#   start ctfreak-ip, all on one node; the orders are symmetrical, so the IP
-#   and CTFreak are stopped before the config folder and the database are
-#   demoted.
+#   promote pgsql -> promote confsync -> start ctfreak -> start ctfreak-ip,
+#   all on one node; the orders are symmetrical, so the IP and CTFreak are
+#   stopped before the config folder and then the database are demoted.
 #
 # Node-specific values come from the environment (defaults in brackets):
 #   NODE1 NODE2            node names as corosync knows them [node1 node2]
@@ -161,9 +160,14 @@ fi
 pcs -f "$cib" constraint colocation add ctfreak-ip with ctfreak \
     INFINITY id=col-ip-with-ctfreak
 # ...in this order (and the reverse order when stopping / demoting).  The
-# database and the config folder are promoted side by side (neither needs the
-# other: a failover saves the folder's promotion time), CTFreak waits for both.
+# config folder is promoted only once the database's promotion succeeded: the
+# pgsql agent refuses to promote a node with older data (a cold start where
+# Pacemaker first picks the stale node), and a folder promoted beside it there
+# would push that node's older folder over the newest one (whose newer files
+# would end up in its quarantine instead of in use).
 if [ "$CTFREAK_FOLDER_SYNC" = confsync ]; then
+    pcs -f "$cib" constraint order promote pgsql-clone then promote confsync-clone \
+        id=ord-pgsql-then-confsync
     pcs -f "$cib" constraint order promote confsync-clone then start ctfreak \
         id=ord-confsync-then-ctfreak
 fi
