@@ -164,10 +164,14 @@ pcs -f "$cib" constraint colocation add ctfreak-ip with ctfreak \
 # pgsql agent refuses to promote a node with older data (a cold start where
 # Pacemaker first picks the stale node), and a folder promoted beside it there
 # would push that node's older folder over the newest one (whose newer files
-# would end up in its quarantine instead of in use).
+# would end up in its quarantine instead of in use).  That order is one-way
+# (symmetrical=false): demoting the database does not wait for the folder's
+# last flush, which can take up to rsync's 30 s I/O timeout when the link to
+# the peer was cut with a push in flight (a node that lost quorum must step
+# down at once).
 if [ "$CTFREAK_FOLDER_SYNC" = confsync ]; then
     pcs -f "$cib" constraint order promote pgsql-clone then promote confsync-clone \
-        id=ord-pgsql-then-confsync
+        symmetrical=false id=ord-pgsql-then-confsync
     pcs -f "$cib" constraint order promote confsync-clone then start ctfreak \
         id=ord-confsync-then-ctfreak
 fi
