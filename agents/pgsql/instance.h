@@ -30,6 +30,9 @@ struct pg_inst {
     char postgres[PATH_MAX];    /* bindir/postgres */
     char datadir_found[PATH_MAX]; /* data_directory of pgdata's config,
                                    * when the datadir parameter is unset */
+    char not_ready_said[256];   /* the last "refuses connections" logged:
+                                 * a start polling every 100 ms logs each
+                                 * reason once */
 };
 
 /* Fills pg from ctx's parameters; returns an OCF code (reason printed). */

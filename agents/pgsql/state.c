@@ -179,8 +179,14 @@ static enum pg_state state_from_disk(struct pg_inst *pg, struct pg_control *cd,
     pid_t pid = pgi_postmaster(pg, &stale);
 
     if (pid > 0) {
-        ra_log_info("postmaster %d is alive but refuses connections: %s",
-                    (int) pid, conn_err);
+        char said[sizeof(pg->not_ready_said)];
+
+        snprintf(said, sizeof(said), "%d %s", (int) pid, conn_err);
+        if (strcmp(said, pg->not_ready_said) != 0) {
+            ra_log_info("postmaster %d is alive but refuses connections: %s",
+                        (int) pid, conn_err);
+            memcpy(pg->not_ready_said, said, sizeof(said));
+        }
         return PG_NOT_READY;
     }
     if (pgi_exists(pg, "backup_label") && !pgi_exists(pg, "postmaster.pid")) {
