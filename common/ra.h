@@ -95,12 +95,6 @@ int ra_parse_bool(const char *s, bool *out);
 int ra_parse_int(const char *s, long long *out);
 int ra_parse_duration_ms(const char *s, long *ms);
 
-/* Splits s into words at blanks; "..." and '...' group, \ escapes.  No
- * expansion of any kind.  Returns a NULL-terminated array (free with
- * ra_words_free) or NULL with *err set to a static reason. */
-char **ra_words_split(const char *s, const char **err);
-void ra_words_free(char **words);
-
 /* Path of a per-resource state file: <rsctmp>/<agent>-<instance>.<suffix>. */
 int ra_state_path(const struct ra_ctx *ctx, const char *suffix, char *buf,
                   size_t len);
