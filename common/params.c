@@ -1,7 +1,7 @@
 /* params.c: OCF_RESKEY_* parameters, defaulted and checked from the table
  * generated out of the meta-data XML.  Licence: GPL-2.0-or-later. */
 #include "config.h"
-#include "ra.h"
+#include "params.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "ra.h"
 
 int ra_parse_bool(const char *s, bool *out)
 {

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "params.h"
 #include "ra.h"
 
 /* No bounds: min > max. */
