@@ -30,12 +30,4 @@ int ra_attr_del(struct ra_ctx *ctx, enum ra_attr_kind kind, const char *name,
 /* Forgets the cache (e.g. at start and stop). */
 void ra_attr_cache_reset(struct ra_ctx *ctx);
 
-/* The cache, exposed for the unit tests: a small key=value file. */
-struct ra_attr_cache;
-struct ra_attr_cache *ra_attr_cache_open(const char *path);
-const char *ra_attr_cache_get(const struct ra_attr_cache *c, const char *key);
-int ra_attr_cache_put(struct ra_attr_cache *c, const char *key, const char *value);
-int ra_attr_cache_save(struct ra_attr_cache *c);
-void ra_attr_cache_close(struct ra_attr_cache *c);
-
 #endif

@@ -19,8 +19,11 @@ enum ra_proc_state {
 enum ra_proc_state ra_proc_state(pid_t pid);
 bool ra_proc_alive(pid_t pid);
 
-/* Reads a whole small file (at most len - 1 bytes) into buf, NUL-terminated;
- * returns its length or -1. */
+/* Reads a whole small file (at most len - 1 bytes: a longer one is cut, and
+ * len - 1 returned) into buf, NUL-terminated; returns its length or -1.
+ * A plain open (symlinks followed): for the /proc/<pid> files read here and
+ * other files no other user can replace; a file in a folder another user can
+ * write goes through fsafe.h. */
 ssize_t ra_file_read(const char *path, char *buf, size_t len);
 
 /* The identity a process must have to be "ours": its executable (compared

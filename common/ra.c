@@ -1,4 +1,4 @@
-/* ra.c: the OCF agent skeleton: environment, dispatch, exit codes.
+/* ra.c: the OCF agent skeleton: environment, dispatch, state paths.
  * Licence: GPL-2.0-or-later. */
 #include "config.h"
 #include "ra.h"
@@ -15,25 +15,6 @@
 
 #define RA_DEFAULT_TIMEOUT_MS 20000L
 #define RA_DEFAULT_RSCTMP "/run/resource-agents"
-
-const char *ra_ocf_str(int rc)
-{
-    switch (rc) {
-    case OCF_SUCCESS:           return "OCF_SUCCESS";
-    case OCF_ERR_GENERIC:       return "OCF_ERR_GENERIC";
-    case OCF_ERR_ARGS:          return "OCF_ERR_ARGS";
-    case OCF_ERR_UNIMPLEMENTED: return "OCF_ERR_UNIMPLEMENTED";
-    case OCF_ERR_PERM:          return "OCF_ERR_PERM";
-    case OCF_ERR_INSTALLED:     return "OCF_ERR_INSTALLED";
-    case OCF_ERR_CONFIGURED:    return "OCF_ERR_CONFIGURED";
-    case OCF_NOT_RUNNING:       return "OCF_NOT_RUNNING";
-    case OCF_RUNNING_PROMOTED:  return "OCF_RUNNING_PROMOTED";
-    case OCF_FAILED_PROMOTED:   return "OCF_FAILED_PROMOTED";
-    case OCF_DEGRADED:          return "OCF_DEGRADED";
-    case OCF_DEGRADED_PROMOTED: return "OCF_DEGRADED_PROMOTED";
-    default:                    return "OCF_UNKNOWN";
-    }
-}
 
 static long env_long(const char *name, long dflt)
 {

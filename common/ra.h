@@ -1,63 +1,15 @@
-/* ra.h: the OCF agent skeleton: environment, parameters from the embedded
- * meta-data, action dispatch.  Licence: GPL-2.0-or-later. */
+/* ra.h: the OCF agent skeleton: the context of an action (environment,
+ * parameters, deadline), action dispatch, state paths, meta attributes.
+ * Licence: GPL-2.0-or-later. */
 #ifndef RA_H
 #define RA_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <crm/common/results.h>
-
 #include "deadline.h"
-
-/* OCF exit codes (values from Pacemaker's results.h). */
-enum {
-    OCF_SUCCESS = PCMK_OCF_OK,
-    OCF_ERR_GENERIC = PCMK_OCF_UNKNOWN_ERROR,
-    OCF_ERR_ARGS = PCMK_OCF_INVALID_PARAM,
-    OCF_ERR_UNIMPLEMENTED = PCMK_OCF_UNIMPLEMENT_FEATURE,
-    OCF_ERR_PERM = PCMK_OCF_INSUFFICIENT_PRIV,
-    OCF_ERR_INSTALLED = PCMK_OCF_NOT_INSTALLED,
-    OCF_ERR_CONFIGURED = PCMK_OCF_NOT_CONFIGURED,
-    OCF_NOT_RUNNING = PCMK_OCF_NOT_RUNNING,
-    OCF_RUNNING_PROMOTED = PCMK_OCF_RUNNING_PROMOTED,
-    OCF_FAILED_PROMOTED = PCMK_OCF_FAILED_PROMOTED,
-    OCF_DEGRADED = PCMK_OCF_DEGRADED,
-    OCF_DEGRADED_PROMOTED = PCMK_OCF_DEGRADED_PROMOTED,
-};
-
-/* "OCF_SUCCESS", "OCF_NOT_RUNNING", ... */
-const char *ra_ocf_str(int rc);
-
-enum ra_param_type {
-    RA_PARAM_STRING,
-    RA_PARAM_INTEGER,
-    RA_PARAM_BOOLEAN,
-    RA_PARAM_SECOND,    /* integer in meta-data; seconds, optional s/ms/min suffix */
-    RA_PARAM_SELECT,
-    RA_PARAM_PATH,      /* string in meta-data, <special> type="path": absolute,
-                         * no control character */
-    RA_PARAM_NAME,      /* string in meta-data, <special> type="name" (a user):
-                         * no control character or blank, no leading '-',
-                         * at most 63 bytes */
-};
-
-/* One parameter as the meta-data describes it (generated from the XML). */
-struct ra_param_def {
-    const char *name;
-    enum ra_param_type type;
-    const char *def;            /* default, NULL if none */
-    bool required;
-    bool reloadable;
-    const char *options;        /* select: "a|b|c" */
-    long long min, max;         /* integer/second bounds (min > max: none) */
-};
-
-struct ra_params {
-    const struct ra_param_def *defs;
-    size_t count;
-    const char **values;        /* values[i] for defs[i]: env or default, may be NULL */
-};
+#include "ocf.h"
+#include "params.h"
 
 struct ra_ctx;
 
@@ -91,35 +43,6 @@ struct ra_ctx {
 
 /* The main of every agent: dispatches argv[1] and returns the OCF code. */
 int ra_main(const struct ra_agent *agent, int argc, char **argv);
-
-/* Reads and checks parameters from OCF_RESKEY_* (getenv).  On a bad value it
- * prints the exit reason naming the parameter and returns OCF_ERR_CONFIGURED;
- * otherwise OCF_SUCCESS.  params is filled either way (ra_params_free). */
-int ra_params_load(struct ra_params *params, const struct ra_param_def *defs);
-void ra_params_free(struct ra_params *params);
-
-/* Checks one value against its definition; returns NULL or a static reason.
- * Every string refuses control characters but tab and newline (separators
- * of word lists); paths and names refuse those too. */
-const char *ra_param_check(const struct ra_param_def *def, const char *value);
-
-/* Parsed values (the parameter must exist in the meta-data: abort otherwise). */
-const char *ra_param(const struct ra_ctx *ctx, const char *name);
-long long ra_param_int(const struct ra_ctx *ctx, const char *name);
-bool ra_param_bool(const struct ra_ctx *ctx, const char *name);
-/* A "second" parameter in milliseconds. */
-long ra_param_ms(const struct ra_ctx *ctx, const char *name);
-
-/* Value parsers shared with the checks: return 0 or -EINVAL. */
-int ra_parse_bool(const char *s, bool *out);
-int ra_parse_int(const char *s, long long *out);
-int ra_parse_duration_ms(const char *s, long *ms);
-
-/* Splits s into words at blanks; "..." and '...' group, \ escapes.  No
- * expansion of any kind.  Returns a NULL-terminated array (free with
- * ra_words_free) or NULL with *err set to a static reason. */
-char **ra_words_split(const char *s, const char **err);
-void ra_words_free(char **words);
 
 /* Path of a per-resource state file: <rsctmp>/<agent>-<instance>.<suffix>. */
 int ra_state_path(const struct ra_ctx *ctx, const char *suffix, char *buf,

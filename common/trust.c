@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
-#include "ra.h"
+#include "ocf.h"
 
 /* Can a user other than root and owner change sb (write it, or for a
  * folder replace what is in it)?  Group root counts as root. */

@@ -34,7 +34,7 @@
 <xsl:template match="/resource-agent">
   <xsl:text>/* Generated from ocf-metadata/</xsl:text><xsl:value-of select="@name"/>
   <xsl:text>.xml by tools/params.xsl: do not edit. */&#10;</xsl:text>
-  <xsl:text>#include "config.h"&#10;#include "common/ra.h"&#10;&#10;</xsl:text>
+  <xsl:text>#include "config.h"&#10;#include "common/params.h"&#10;&#10;</xsl:text>
   <xsl:text>const struct ra_param_def </xsl:text><xsl:value-of select="$sym"/>
   <xsl:text>_params[] = {&#10;</xsl:text>
   <xsl:for-each select="parameters/parameter">

@@ -21,6 +21,7 @@
 #include "cs_state.h"
 #include "cs_rules.h"
 #include "fsafe.h"
+#include "words.h"
 
 /* --- files and processes ----------------------------------------------------- */
 

@@ -19,6 +19,7 @@
 #include "cs_rules.h"
 #include "fsafe.h"
 #include "trust.h"
+#include "words.h"
 
 #define WATCHER_NAME "confsync-watcher"
 #define MAX_PEERS 16

@@ -17,6 +17,7 @@
 #include "common/proc.h"
 #include "common/ra.h"
 #include "common/run.h"
+#include "common/words.h"
 
 #define STOP_KILL_RESERVE_MS 2000
 

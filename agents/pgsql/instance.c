@@ -21,6 +21,7 @@
 #include "pg.h"
 #include "proc.h"
 #include "run.h"
+#include "words.h"
 
 /* postmaster.pid and the socket lock file are a few lines. */
 #define PIDFILE_MAX 4096

@@ -16,6 +16,7 @@
 #include "run.h"
 #include "slots.h"
 #include "trust.h"
+#include "words.h"
 
 static int meta_check(void)
 {

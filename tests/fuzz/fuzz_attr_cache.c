@@ -4,7 +4,7 @@
  * Licence: GPL-2.0-or-later. */
 #include "config.h"
 
-#include "attr.h"
+#include "attr_cache.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -9,7 +9,7 @@
 
 #include "cs_rules.h"
 #include "fuzz.h"
-#include "ra.h"
+#include "words.h"
 
 static void chars_check(const char *what, const char *s, const char *extra)
 {

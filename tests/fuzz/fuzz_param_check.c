@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #include "fuzz.h"
-#include "ra.h"
+#include "params.h"
 
 extern const struct ra_param_def ctfreak_params[];
 extern const struct ra_param_def pgsql_params[];

@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "fuzz.h"
-#include "ra.h"
+#include "params.h"
 
 static void bool_check(const char *s)
 {

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 #include "fuzz.h"
-#include "ra.h"
+#include "words.h"
 
 /* Appends w in single quotes (a ' as '\'') to out at *o. */
 static void quote_append(char *out, size_t *o, const char *w)

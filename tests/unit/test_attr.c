@@ -1,4 +1,5 @@
-/* test_attr.c: unit tests of common/attr.c (cache, set/get/del via fake tools).
+/* test_attr.c: unit tests of common/attr.c (set/get/del via fake tools) and
+ * of its cache, common/attr_cache.c.
  * Licence: GPL-2.0-or-later. */
 #include "config.h"
 
@@ -22,6 +23,7 @@
 #include "helpers.h"
 
 #include "attr.h"
+#include "attr_cache.h"
 #include "ra.h"
 
 /* The fake Pacemaker tools.  Both append their argv to calls.log, keep each
@@ -416,6 +418,27 @@ static void attr_cache_forgets_stale_and_future_entries(void **state)
     ra_attr_cache_close(c);
 }
 
+static void attr_cache_peek_returns_a_stale_entry_that_get_refuses(void **state)
+{
+    struct fixture *f = *state;
+    char path[160];
+    char content[256];
+    struct ra_attr_cache *c;
+    long long now = (long long) time(NULL);
+
+    path_in(f, "c.attrs", path, sizeof(path));
+    snprintf(content, sizeof(content), "old\tv\t%lld\nempty\t\t%lld\n",
+             now - 3600, now - 3600);
+    assert_int_equal(th_write_file(path, content, NULL, 0644), 0);
+    c = ra_attr_cache_open(path);
+    assert_non_null(c);
+    assert_null(ra_attr_cache_get(c, "old"));
+    assert_string_equal(ra_attr_cache_peek(c, "old"), "v");
+    assert_string_equal(ra_attr_cache_peek(c, "empty"), "");
+    assert_null(ra_attr_cache_peek(c, "none"));
+    ra_attr_cache_close(c);
+}
+
 static void attr_cache_save_into_a_missing_directory_fails(void **state)
 {
     struct fixture *f = *state;
@@ -764,6 +787,7 @@ int main(void)
         FIXTURE_TEST(attr_cache_rejects_tabs_and_newlines),
         FIXTURE_TEST(attr_cache_skips_malformed_lines),
         FIXTURE_TEST(attr_cache_forgets_stale_and_future_entries),
+        FIXTURE_TEST(attr_cache_peek_returns_a_stale_entry_that_get_refuses),
         FIXTURE_TEST(attr_cache_save_into_a_missing_directory_fails),
         FIXTURE_TEST(attr_set_execs_the_update_then_polls_until_visible),
         FIXTURE_TEST(attr_set_of_the_same_value_execs_nothing),
