@@ -14,10 +14,10 @@ LSYNCD_PORT=8731
 PEER_USER=ctfbench
 peers_files() { # K
     local k=$1 peer=$((3 - $1))
+    # PAF starts postgres with pg_ctl and no log file: keep its log
+    printf '%s\n' "logging_collector = on" "log_directory = '/var/log/postgresql'" \
+        "log_filename = 'paf-postgresql.log'" | pg_conf_add "$k" zz-bench-log || return 1
     ctl exec "$k" bash -ec "
-        # PAF starts postgres with pg_ctl and no log file: keep its log
-        printf '%s\n' \"logging_collector = on\" \"log_directory = '/var/log/postgresql'\" \
-            \"log_filename = 'paf-postgresql.log'\" > /etc/postgresql/15/main/conf.d/zz-bench-log.conf
         chown -R $PEER_USER: /var/lib/postgresql/ctfreak $INSTANCE_LOG
         cat > /var/lib/postgresql/ctfreak/rsyncd.conf <<EOF
 use chroot = no
@@ -42,12 +42,15 @@ peers_setup() {
     chmod 600 "$HA/lsyncd.secrets" "$HA/lsyncd.pass"
     chown "$PEER_USER" "$HA/lsyncd.secrets" "$HA/lsyncd.pass"
     peers_files 1 && peers_files 2 || return 1
+    # PAF's pgdata is where postgresql.conf lives; datadir only when the data
+    # lives elsewhere (Debian's layout). PG_LAYOUT=paf: PAF's quick start.
+    local paf_dirs="pgdata=$PG_CONFDIR"
+    [ "$PG_DATADIR" = "$PG_CONFDIR" ] || paf_dirs="$paf_dirs datadir=$PG_DATADIR"
     ctl exec 1 bash -ec "
         cib=/tmp/peers-cib.xml; pcs cluster cib \$cib; cp \$cib \$cib.orig
         pcs -f \$cib property set priority-fencing-delay=5s
         pcs -f \$cib resource create pgsqld ocf:heartbeat:pgsqlms \
-            bindir=/usr/lib/postgresql/15/bin pgdata=/etc/postgresql/15/main \
-            datadir=/var/lib/postgresql/15/main \
+            bindir=$PG_BINDIR $paf_dirs \
             op start timeout=60s op stop timeout=60s op promote timeout=30s \
             op demote timeout=120s op notify timeout=60s \
             op monitor interval=3s timeout=10s role=Promoted \

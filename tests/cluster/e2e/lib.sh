@@ -71,8 +71,8 @@ config_env() {
 # (envsubst has no defaults).
 config_env_full() {
     config_env
-    printf '%s\n' PRIORITY_FENCING_DELAY=5s PGSQL_BINDIR=/usr/lib/postgresql/15/bin \
-        PGSQL_PGDATA=/etc/postgresql/15/main PGSQL_DATADIR=/var/lib/postgresql/15/main \
+    printf '%s\n' PRIORITY_FENCING_DELAY=5s PGSQL_BINDIR=$PG_BINDIR \
+        PGSQL_PGDATA=$PG_CONFDIR PGSQL_DATADIR=$PG_DATADIR \
         PGSQL_SYNCHRONOUS=on PGSQL_REBUILD=off PGSQL_START_TIMEOUT=60s
 }
 
@@ -91,12 +91,25 @@ setup_host() {
     chmod 600 "$HA/ctfreak.pgpass"
 }
 
-# The Debian cluster 15/main on node K, configured for streaming replication.
-pg_create() { # K
-    ctl exec "$1" bash -ec "
-        pg_createcluster 15 main -p 5432 -- --data-checksums --auth-local=peer --auth-host=scram-sha-256 >/dev/null
-        cat > /etc/postgresql/15/main/conf.d/ctfreak-ha.conf <<'EOF'
-listen_addresses = '*'
+# PostgreSQL's layout on the nodes (set PG_LAYOUT before sourcing this file):
+#   debian (default): pg_createcluster 15 main, configuration in PG_CONFDIR
+#     /etc/postgresql/15/main (settings in its conf.d), data in PG_DATADIR
+#     /var/lib/postgresql/15/main;
+#   paf: as PAF's quick start and RHEL set it up: initdb, postgresql.conf and
+#     pg_hba.conf inside the data directory (PG_CONFDIR = PG_DATADIR), started
+#     with pg_ctl, no /etc/postgresql at all. PAF's documentation uses
+#     /var/lib/pgsql/15/data; the harness gives each node its own
+#     /var/lib/postgresql (the postgres home), so the data directory is
+#     /var/lib/postgresql/15/data here.
+: "${PG_LAYOUT:=debian}"
+case $PG_LAYOUT in
+paf) PG_DATADIR=/var/lib/postgresql/15/data PG_CONFDIR=/var/lib/postgresql/15/data ;;
+*) PG_DATADIR=/var/lib/postgresql/15/main PG_CONFDIR=/etc/postgresql/15/main ;;
+esac
+PG_BINDIR=/usr/lib/postgresql/15/bin
+
+# The settings streaming replication needs here, the same in both layouts.
+PG_HA_SETTINGS="listen_addresses = '*'
 wal_level = replica
 hot_standby = on
 wal_log_hints = on
@@ -107,24 +120,65 @@ wal_keep_size = 256MB
 # standbys.
 wal_sender_timeout = 3s
 recovery_target_timeline = 'latest'
-hot_standby_feedback = on
-EOF
-        cat >> /etc/postgresql/15/main/pg_hba.conf <<'EOF'
-host replication replicator $SUBNET.0/24 scram-sha-256
-host postgres    replicator $SUBNET.0/24 scram-sha-256
-EOF
+hot_standby_feedback = on"
+PG_HA_HBA="host replication replicator $SUBNET.0/24 scram-sha-256
+host postgres    replicator $SUBNET.0/24 scram-sha-256"
+
+# pg_conf_add K NAME: settings from stdin added to node K's configuration:
+# conf.d/NAME.conf (debian), appended to postgresql.conf under a "# NAME"
+# line (paf: what an admin of that layout edits).
+pg_conf_add() { # K NAME
+    local text; text=$(cat)
+    case $PG_LAYOUT in
+    paf) ctl as postgres "$1" bash -ec 'printf "\n# %s\n%s\n" "$1" "$2" >> "$3/postgresql.conf"' \
+        _ "$2" "$text" "$PG_CONFDIR" ;;
+    *) ctl exec "$1" bash -ec 'printf "%s\n" "$2" > "$3/conf.d/$1.conf"' \
+        _ "$2" "$text" "$PG_CONFDIR" ;;
+    esac
+}
+
+# pg_server K start|stop: node K's server outside Pacemaker (set-up only).
+pg_server() { # K ACTION
+    case $PG_LAYOUT in
+    paf) ctl as postgres "$1" pg_ctl -D "$PG_DATADIR" -w -m fast \
+        -l /var/log/postgresql/postgresql-15-setup.log "$2" >/dev/null ;;
+    *) ctl exec "$1" pg_ctlcluster 15 main "$2" ;;
+    esac
+}
+
+# The cluster on node K, configured for streaming replication: Debian's
+# 15/main, or (PG_LAYOUT=paf) initdb's data directory holding its
+# configuration. Checksums and wal_log_hints, peer/scram authentication, the
+# replication lines of pg_hba and the replication role's passfile either way.
+pg_create() { # K
+    case $PG_LAYOUT in
+    paf)
+        ctl as postgres "$1" initdb -D "$PG_DATADIR" -U postgres --data-checksums \
+            --auth-local=peer --auth-host=scram-sha-256 >/dev/null || return 1
+        pg_conf_add "$1" ctfreak-ha <<<"$PG_HA_SETTINGS" || return 1
+        ctl as postgres "$1" bash -ec 'printf "%s\n" "$1" >> "$2/pg_hba.conf"' \
+            _ "$PG_HA_HBA" "$PG_CONFDIR" || return 1 ;;
+    *)
+        ctl exec "$1" pg_createcluster 15 main -p 5432 -- --data-checksums \
+            --auth-local=peer --auth-host=scram-sha-256 >/dev/null || return 1
+        pg_conf_add "$1" ctfreak-ha <<<"$PG_HA_SETTINGS" || return 1
+        ctl exec "$1" bash -ec 'printf "%s\n" "$1" >> "$2/pg_hba.conf"' \
+            _ "$PG_HA_HBA" "$PG_CONFDIR" || return 1 ;;
+    esac
+    ctl exec "$1" bash -ec "
         printf '*:*:*:replicator:%s\n' '$REPL_PASS' > /var/lib/postgresql/.pgpass
         chown postgres:postgres /var/lib/postgresql/.pgpass
         chmod 600 /var/lib/postgresql/.pgpass"
 }
 
 # node P: primary with the replication role (allowed to run pg_rewind) and
-# CTFreak's database; node S: its streaming standby (pg_basebackup -R).
+# CTFreak's database; node S: its streaming standby (pg_basebackup -R; in the
+# paf layout the copy brings postgresql.conf and pg_hba.conf along).
 # Both are stopped at the end: Pacemaker starts them.
 setup_postgresql() { # P S
     local p=$1 s=$2
     pg_create "$p" && pg_create "$s" || return 1
-    ctl exec "$p" pg_ctlcluster 15 main start || return 1
+    pg_server "$p" start || return 1
     ctl as postgres "$p" psql -qX -v ON_ERROR_STOP=1 <<EOF || return 1
 CREATE ROLE replicator REPLICATION LOGIN PASSWORD '$REPL_PASS';
 GRANT EXECUTE ON function pg_catalog.pg_ls_dir(text, boolean, boolean) TO replicator;
@@ -135,18 +189,18 @@ GRANT pg_checkpoint TO replicator;
 CREATE ROLE ctfreak LOGIN PASSWORD '$CTF_PASS';
 CREATE DATABASE ctfreak OWNER ctfreak;
 EOF
-    ctl exec "$s" bash -ec "rm -rf /var/lib/postgresql/15/main" || return 1
-    ctl as postgres "$s" pg_basebackup -h "node$p" -U replicator -D /var/lib/postgresql/15/main \
+    ctl exec "$s" rm -rf "$PG_DATADIR" || return 1
+    ctl as postgres "$s" pg_basebackup -h "node$p" -U replicator -D "$PG_DATADIR" \
         -R -X stream -c fast -d "application_name=node$s" || return 1
     ctl as postgres "$p" psql -qX -v ON_ERROR_STOP=1 -c \
         "ALTER SYSTEM SET primary_conninfo = 'host=node$s port=5432 user=replicator passfile=''/var/lib/postgresql/.pgpass'' application_name=node$p'" || return 1
     # Stop both with the same WAL: the standby streams, then the primary's
     # shutdown checkpoint reaches it, so either can be promoted first.
-    ctl exec "$s" pg_ctlcluster 15 main start || return 1
+    pg_server "$s" start || return 1
     poll 30 streaming "$s" || return 1
-    ctl exec "$p" pg_ctlcluster 15 main stop || return 1
+    pg_server "$p" stop || return 1
     sleep 1
-    ctl exec "$s" pg_ctlcluster 15 main stop || return 1
+    pg_server "$s" stop || return 1
 }
 
 # The config folder on node K (CTFreak's config file: here the stand-in's).
