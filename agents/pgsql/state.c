@@ -181,7 +181,9 @@ static enum pg_state state_from_disk(struct pg_inst *pg, struct pg_control *cd,
     if (pid > 0) {
         char said[sizeof(pg->not_ready_said)];
 
-        snprintf(said, sizeof(said), "%d %s", (int) pid, conn_err);
+        /* Bounded so that the comparison key always fits: a longer error
+         * differing only past 200 bytes counts as the same reason. */
+        snprintf(said, sizeof(said), "%d %.200s", (int) pid, conn_err);
         if (strcmp(said, pg->not_ready_said) != 0) {
             ra_log_info("postmaster %d is alive but refuses connections: %s",
                         (int) pid, conn_err);
