@@ -14,6 +14,7 @@
 
 #include "common/fsafe.h"
 #include "common/log.h"
+#include "common/logfile.h"
 #include "common/proc.h"
 #include "common/ra.h"
 #include "common/run.h"
@@ -27,25 +28,6 @@ void instance_free(struct instance *inst)
 {
     ra_words_free(inst->args);
     inst->args = NULL;
-}
-
-/* Copies the path parameter name, or when empty dir/<instance>.log, into
- * buf; a path that does not fit is refused, never cut.  Returns 0 or -1
- * (reason given). */
-static int path_param(struct ra_ctx *ctx, const char *name, const char *dir,
-                      char *buf, size_t len)
-{
-    const char *p = ra_param(ctx, name);
-    int n = *p != '\0' || dir == NULL
-            ? snprintf(buf, len, "%s", p)
-            : snprintf(buf, len, "%s/%s.log", dir, ctx->instance);
-
-    if (n < 0 || (size_t) n >= len) {
-        ra_exit_reason("parameter %s is too long (more than %zu bytes)%s", name,
-                       len - 1, *p != '\0' ? "" : " by default: set it");
-        return -1;
-    }
-    return 0;
 }
 
 /* Fills inst from the parameters; returns OCF_SUCCESS or OCF_ERR_CONFIGURED. */
@@ -70,16 +52,16 @@ int instance_load(struct ra_ctx *ctx, struct instance *inst)
 
     p = ra_param(ctx, "pidfile");
     if (*p != '\0') {
-        if (path_param(ctx, "pidfile", NULL, inst->pidfile,
-                       sizeof(inst->pidfile)) != 0) {
+        if (ra_logfile_path(ctx, "pidfile", NULL, inst->pidfile,
+                            sizeof(inst->pidfile)) != 0) {
             return OCF_ERR_CONFIGURED;
         }
     } else if (ra_state_path(ctx, "pid", inst->pidfile, sizeof(inst->pidfile)) != 0) {
         ra_exit_reason("cannot use HA_RSCTMP=%s for the pid file", ctx->rsctmp);
         return OCF_ERR_CONFIGURED;
     }
-    if (path_param(ctx, "log_file", LOG_DIR_DEFAULT, inst->logfile,
-                   sizeof(inst->logfile)) != 0) {
+    if (ra_logfile_path(ctx, "log_file", ctx->instance, inst->logfile,
+                        sizeof(inst->logfile)) != 0) {
         return OCF_ERR_CONFIGURED;
     }
     if (ra_state_path(ctx, "monitor-failure", inst->repeat_file,
@@ -133,48 +115,12 @@ bool instance_binary_runs_here(const struct instance *inst)
 
 /* ---- launch and stop ---------------------------------------------------------------- */
 
-/* Creates the log file's folder when missing (root's, 0750; an existing
- * one is left as it is), and refuses a folder reached through another
- * user's symlink.  Returns 0 or -errno. */
-static int ensure_log_dir(const char *logfile)
-{
-    char dir[PATH_MAX];
-    const char *name = NULL;
-    char *slash;
-    int parent;
-    int fd;
-
-    if (snprintf(dir, sizeof(dir), "%s", logfile) >= (int) sizeof(dir)) {
-        return -ENAMETOOLONG;
-    }
-    slash = strrchr(dir, '/');
-    if (slash == NULL || slash == dir) {
-        return 0;
-    }
-    *slash = '\0';
-    parent = ra_dir_open_parent(dir, &name);
-    if (parent < 0) {
-        return parent;
-    }
-    if (mkdirat(parent, name, 0750) != 0 && errno != EEXIST) {
-        fd = -errno;
-    } else {
-        fd = ra_dir_open(dir);
-    }
-    close(parent);
-    if (fd < 0) {
-        return fd;
-    }
-    close(fd);
-    return 0;
-}
-
 /* The log file as the daemon will get it (fsafe: no link followed, no FIFO,
  * one link, root's or the CTFreak user's; a new one is the user's).
  * Returns 0 or -1 with the reason given. */
 int log_file_usable(const struct instance *inst)
 {
-    int rc = ensure_log_dir(inst->logfile);
+    int rc = ra_logfile_dir_make(inst->logfile);
     int fd = rc == 0 ? ra_file_open_append(inst->logfile, 0640, inst->uid, inst->gid)
                      : rc;
 

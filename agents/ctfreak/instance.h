@@ -11,9 +11,6 @@
 #include "common/proc.h"
 #include "common/ra.h"
 
-/* The folder of the default log file (made at start when missing). */
-#define LOG_DIR_DEFAULT "/var/log/ctfreak-ha"
-
 /* The instance as the parameters describe it. */
 struct instance {
     const char *binary;

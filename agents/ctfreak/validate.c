@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include "common/log.h"
+#include "common/logfile.h"
 #include "common/ra.h"
 #include "common/redact.h"
 #include "common/trust.h"
@@ -70,42 +71,6 @@ int validate_configuration(struct ra_ctx *ctx)
     return OCF_SUCCESS;
 }
 
-/* A pid file or log file given as a parameter: its folder exists, and a
- * file already there is a regular file of root or the CTFreak user (the
- * agent writes it as root).  Returns an OCF code, the reason given. */
-static int check_state_file(struct ra_ctx *ctx, const struct instance *inst,
-                            const char *param, const char *path)
-{
-    char dir[PATH_MAX];
-    char *slash;
-    struct stat st;
-
-    if (*ra_param(ctx, param) == '\0') {
-        return OCF_SUCCESS;     /* the agent's own default folder */
-    }
-    snprintf(dir, sizeof(dir), "%s", path);
-    slash = strrchr(dir, '/');
-    if (slash != NULL && slash != dir) {
-        *slash = '\0';
-        /* The agent's own folder is made at start even when named
-         * explicitly (the recommended configuration names it). */
-        if (strcmp(dir, LOG_DIR_DEFAULT) != 0
-            && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
-            ra_exit_reason("parameter %s: folder %s does not exist on this node",
-                           param, dir);
-            return OCF_ERR_INSTALLED;
-        }
-    }
-    if (lstat(path, &st) == 0
-        && (!S_ISREG(st.st_mode)
-            || (st.st_uid != 0 && (!inst->user_known || st.st_uid != inst->uid)))) {
-        ra_exit_reason("parameter %s: %s is not a regular file of root or %s",
-                       param, path, inst->user);
-        return OCF_ERR_PERM;
-    }
-    return OCF_SUCCESS;
-}
-
 /* Problems of this node only (software or files missing here). */
 int validate_node(struct ra_ctx *ctx, const struct instance *inst)
 {
@@ -129,10 +94,10 @@ int validate_node(struct ra_ctx *ctx, const struct instance *inst)
     /* It runs as the CTFreak user: that user may own it, nobody else. */
     rc = ra_param_trusted("binary", inst->binary, inst->uid);
     if (rc == OCF_SUCCESS) {
-        rc = check_state_file(ctx, inst, "pidfile", inst->pidfile);
+        rc = ra_logfile_check(ctx, "pidfile", inst->pidfile, inst->uid, inst->user);
     }
     if (rc == OCF_SUCCESS) {
-        rc = check_state_file(ctx, inst, "log_file", inst->logfile);
+        rc = ra_logfile_check(ctx, "log_file", inst->logfile, inst->uid, inst->user);
     }
     if (rc != OCF_SUCCESS) {
         return rc;

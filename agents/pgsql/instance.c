@@ -18,6 +18,7 @@
 #include "deadline.h"
 #include "fsafe.h"
 #include "log.h"
+#include "logfile.h"
 #include "pg.h"
 #include "proc.h"
 #include "run.h"
@@ -86,6 +87,7 @@ static int datadir_find(struct pg_inst *pg)
 int pgi_init(struct pg_inst *pg, struct ra_ctx *ctx)
 {
     const char *datadir = ra_param(ctx, "datadir");
+    char stem[sizeof(pg->base) + 16];
     size_t n;
 
     memset(pg, 0, sizeof(*pg));
@@ -113,6 +115,10 @@ int pgi_init(struct pg_inst *pg, struct ra_ctx *ctx)
     }
     snprintf(pg->postgres, sizeof(pg->postgres), "%s/postgres", pg->bindir);
     snprintf(pg->base, sizeof(pg->base), "%.*s", (int) n, ctx->instance);
+    snprintf(stem, sizeof(stem), "postgresql-%s", pg->base);
+    if (ra_logfile_path(ctx, "logfile", stem, pg->logfile, sizeof(pg->logfile)) != 0) {
+        return OCF_ERR_CONFIGURED;
+    }
     if (ra_user_lookup(pg->user, &pg->uid, &pg->gid) != 0) {
         ra_exit_reason("parameter system_user: user %s does not exist on this node",
                        pg->user);
@@ -499,49 +505,42 @@ static const char **argv_with_opts(struct pg_inst *pg, const char *const *prefix
     return argv;
 }
 
-/* An error of fsafe about a file planted at the log's name. */
-static bool log_refused(int rc)
+int pgi_server_log_ready(struct pg_inst *pg)
 {
-    return rc == -ELOOP || rc == -EINVAL || rc == -EMLINK || rc == -EPERM;
+    int fd = ra_logfile_dir_make(pg->logfile);
+
+    if (fd == 0) {
+        fd = ra_file_open_append(pg->logfile, 0640, pg->uid, pg->gid);
+    }
+    if (fd < 0) {
+        ra_exit_reason("logfile %s cannot be used: %s (a symlink, FIFO, hard "
+                       "link or another user's file is refused)", pg->logfile,
+                       strerror(-fd));
+        return -1;
+    }
+    close(fd);
+    return 0;
 }
 
 int pgi_server_launch(struct pg_inst *pg, pid_t *launched)
 {
     const char *const prefix[] = { pg->postgres, "-D", pg->pgdata, NULL };
-    char log_file[PATH_MAX];
     struct ra_daemon_opts opts = { 0 };
     char **words = NULL;
     const char **argv;
     pid_t pid = 0;
     int rc;
 
-    if (access("/var/log/postgresql", W_OK) == 0) {
-        snprintf(log_file, sizeof(log_file),
-                 "/var/log/postgresql/ctfreak-ha-%s.log", pg->base);
-    } else {
-        snprintf(log_file, sizeof(log_file), "%s/pgsql-%s.log",
-                 pg->ctx->rsctmp, pg->base);
-    }
     argv = argv_with_opts(pg, prefix, &words);
     if (argv == NULL) {
         return -EINVAL;
     }
     opts.user = pg->user;
     opts.cwd = pg->datadir;
-    opts.log_file = log_file;
+    opts.log_file = pg->logfile;
     rc = ra_daemon_start(argv, &opts, &pid);
-    if (log_refused(rc) && strncmp(log_file, "/var/log/", 9) == 0) {
-        /* A link, FIFO or hard link planted in /var/log/postgresql (a folder
-         * the system user writes) is never followed: log beside our state. */
-        ra_log_err("%s is not a regular file of root or %s (%s): postgres "
-                   "logs to %s/pgsql-%s.log instead", log_file, pg->user,
-                   strerror(-rc), pg->ctx->rsctmp, pg->base);
-        snprintf(log_file, sizeof(log_file), "%s/pgsql-%s.log",
-                 pg->ctx->rsctmp, pg->base);
-        rc = ra_daemon_start(argv, &opts, &pid);
-    }
     if (rc == 0) {
-        ra_log_info("postgres launched | pid=%d log=%s", (int) pid, log_file);
+        ra_log_info("postgres launched | pid=%d log=%s", (int) pid, pg->logfile);
         *launched = pid;
     }
     free(argv);

@@ -28,6 +28,7 @@ struct pg_inst {
     gid_t gid;
     char base[128];             /* resource name without a clone suffix */
     char postgres[PATH_MAX];    /* bindir/postgres */
+    char logfile[PATH_MAX];     /* the server's stdout/stderr (logfile) */
     char datadir_found[PATH_MAX]; /* data_directory of pgdata's config,
                                    * when the datadir parameter is unset */
     char not_ready_said[256];   /* the last "refuses connections" logged:
@@ -63,7 +64,13 @@ PGresult *pgi_exec(struct pg_inst *pg, PGconn *conn, const char *sql,
 int pgi_query_value(struct pg_inst *pg, PGconn *conn, const char *sql,
                     char *out, size_t outlen, char *err, size_t errlen);
 
-/* Launches postgres -D pgdata start_opts as a daemon.  Returns 0 or -errno. */
+/* Makes logfile ready for the launch: its folder made when missing, the
+ * file opened as fsafe does (a planted link, FIFO or hard link is refused,
+ * a new file is given to the system user).  Returns 0 or -1 (exit reason
+ * given). */
+int pgi_server_log_ready(struct pg_inst *pg);
+/* Launches postgres -D pgdata start_opts as a daemon, its output appended
+ * to logfile.  Returns 0 or -errno. */
 int pgi_server_launch(struct pg_inst *pg, pid_t *launched);
 /* Fast shutdown of pid, escalating to immediate close to the deadline, or
  * after fast_max_ms (> 0).  Returns true when the postmaster is gone. */

@@ -408,6 +408,9 @@ static int start_standby(struct pg_inst *pg)
     if (rc != OCF_SUCCESS) {
         return rc;
     }
+    if (pgi_server_log_ready(pg) != 0) {
+        return OCF_ERR_PERM;
+    }
     if (pgi_standby_signal_write(pg) != 0) {
         ra_exit_reason("cannot write standby.signal in %s", pg->datadir);
         return OCF_ERR_GENERIC;

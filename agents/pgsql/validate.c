@@ -11,6 +11,7 @@
 
 #include "fsafe.h"
 #include "log.h"
+#include "logfile.h"
 #include "ra.h"
 #include "redact.h"
 #include "run.h"
@@ -182,6 +183,11 @@ static int check_start_opts(struct pg_inst *pg)
     return OCF_SUCCESS;
 }
 
+static int check_logfile(struct pg_inst *pg)
+{
+    return ra_logfile_check(pg->ctx, "logfile", pg->logfile, pg->uid, pg->user);
+}
+
 /* Does conninfo set application_name to node? */
 static bool conninfo_has_appname(const char *conninfo, const char *node)
 {
@@ -274,7 +280,7 @@ static int check_settings(struct pg_inst *pg)
 int validate_config(struct pg_inst *pg)
 {
     int (*const checks[])(struct pg_inst *) = {
-        check_pghost, check_start_opts, check_binaries, check_pgdata,
+        check_pghost, check_start_opts, check_logfile, check_binaries, check_pgdata,
         check_datadir, check_version, check_settings, NULL,
     };
     int rc = OCF_SUCCESS;
