@@ -242,6 +242,20 @@ static size_t call_count(const struct fixture *f)
 
 /* --- the cache ----------------------------------------------------------------- */
 
+/* A cache opened from a file written with content (one "key\tvalue\tepoch"
+ * line per entry). */
+static struct ra_attr_cache *cache_from(const struct fixture *f, const char *content)
+{
+    char path[160];
+    struct ra_attr_cache *c;
+
+    path_in(f, "c.attrs", path, sizeof(path));
+    assert_int_equal(th_write_file(path, content, NULL, 0644), 0);
+    c = ra_attr_cache_open(path);
+    assert_non_null(c);
+    return c;
+}
+
 static void attr_cache_open_of_a_missing_file_is_empty(void **state)
 {
     struct fixture *f = *state;
@@ -380,19 +394,14 @@ static void attr_cache_rejects_tabs_and_newlines(void **state)
 
 static void attr_cache_skips_malformed_lines(void **state)
 {
-    struct fixture *f = *state;
-    char path[160];
     char content[256];
     struct ra_attr_cache *c;
     long long now = (long long) time(NULL);
 
-    path_in(f, "c.attrs", path, sizeof(path));
     snprintf(content, sizeof(content),
              "garbage\nonly\tone-tab\n\n\tempty-key\t%lld\ngood\tvalue\t%lld\n",
              now, now);
-    assert_int_equal(th_write_file(path, content, NULL, 0644), 0);
-    c = ra_attr_cache_open(path);
-    assert_non_null(c);
+    c = cache_from(*state, content);
     assert_string_equal(ra_attr_cache_get(c, "good"), "value");
     assert_null(ra_attr_cache_get(c, "garbage"));
     assert_null(ra_attr_cache_get(c, "only"));
@@ -401,17 +410,13 @@ static void attr_cache_skips_malformed_lines(void **state)
 
 static void attr_cache_forgets_stale_and_future_entries(void **state)
 {
-    struct fixture *f = *state;
-    char path[160];
     char content[256];
     struct ra_attr_cache *c;
     long long now = (long long) time(NULL);
 
-    path_in(f, "c.attrs", path, sizeof(path));
     snprintf(content, sizeof(content), "old\tv\t%lld\nfuture\tv\t%lld\nfresh\tv\t%lld\n",
              now - 3600, now + 3600, now - 10);
-    assert_int_equal(th_write_file(path, content, NULL, 0644), 0);
-    c = ra_attr_cache_open(path);
+    c = cache_from(*state, content);
     assert_null(ra_attr_cache_get(c, "old"));
     assert_null(ra_attr_cache_get(c, "future"));
     assert_string_equal(ra_attr_cache_get(c, "fresh"), "v");
@@ -420,18 +425,13 @@ static void attr_cache_forgets_stale_and_future_entries(void **state)
 
 static void attr_cache_peek_returns_a_stale_entry_that_get_refuses(void **state)
 {
-    struct fixture *f = *state;
-    char path[160];
     char content[256];
     struct ra_attr_cache *c;
     long long now = (long long) time(NULL);
 
-    path_in(f, "c.attrs", path, sizeof(path));
     snprintf(content, sizeof(content), "old\tv\t%lld\nempty\t\t%lld\n",
              now - 3600, now - 3600);
-    assert_int_equal(th_write_file(path, content, NULL, 0644), 0);
-    c = ra_attr_cache_open(path);
-    assert_non_null(c);
+    c = cache_from(*state, content);
     assert_null(ra_attr_cache_get(c, "old"));
     assert_string_equal(ra_attr_cache_peek(c, "old"), "v");
     assert_string_equal(ra_attr_cache_peek(c, "empty"), "");
