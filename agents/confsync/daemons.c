@@ -18,6 +18,7 @@
 #include "log.h"
 #include "run.h"
 #include "proc.h"
+#include "cs_config.h"
 #include "cs_state.h"
 #include "cs_rules.h"
 #include "fsafe.h"
@@ -191,57 +192,46 @@ static char **peers_resolve(struct ra_ctx *ctx, const struct cs_cfg *cfg)
     return words;
 }
 
-/* The watcher's fixed options, counted with their values. */
-#define WATCHER_FIXED_ARGS 32
-
-static size_t words_count(char **words)
+/* The watcher's configuration (cs_config.h): the checked parameters, this
+ * node, the state file and the peers but this node.  Its two lists are
+ * malloc'd (cs_config_free); returns 0 or -ENOMEM. */
+static int watcher_config(struct cs_config *c, const struct ra_ctx *ctx,
+                          const struct cs_cfg *cfg, const struct cs_paths *p,
+                          bool source, char **peers)
 {
-    size_t n = 0;
+    size_t nx = 0, np = 0;
 
-    while (words != NULL && words[n] != NULL) {
-        n++;
+    while (cfg->excludes != NULL && cfg->excludes[nx] != NULL) {
+        nx++;
     }
-    return n;
-}
-
-/* argv is sized for everything (never truncated): see watcher_argv. */
-static void args_add(const char **argv, size_t *n, const char *arg)
-{
-    argv[(*n)++] = arg;
-}
-
-/* The watcher's command line into argv (sized for it by the caller). */
-static void watcher_argv(const char **argv, const struct ra_ctx *ctx,
-                         const struct cs_cfg *cfg, const struct cs_paths *p,
-                         bool source, char **peers)
-{
-    size_t n = 0;
-
-    args_add(argv, &n, cfg->watcher);
-    args_add(argv, &n, "--role"); args_add(argv, &n, source ? "source" : "receiver");
-    args_add(argv, &n, "--state"); args_add(argv, &n, p->state);
-    args_add(argv, &n, "--dir"); args_add(argv, &n, cfg->dir);
-    args_add(argv, &n, "--node"); args_add(argv, &n, ctx->node);
-    args_add(argv, &n, "--instance"); args_add(argv, &n, ctx->instance);
-    args_add(argv, &n, "--quarantine"); args_add(argv, &n, cfg->quarantine);
-    args_add(argv, &n, "--transport"); args_add(argv, &n, cfg->transport);
-    args_add(argv, &n, "--ssh-user"); args_add(argv, &n, cfg->ssh_user);
-    args_add(argv, &n, "--ssh-key"); args_add(argv, &n, cfg->ssh_key);
-    args_add(argv, &n, "--known-hosts"); args_add(argv, &n, cfg->known_hosts);
-    args_add(argv, &n, "--rsyncd-port"); args_add(argv, &n, cfg->rsyncd_port);
-    args_add(argv, &n, "--secrets-file"); args_add(argv, &n, cfg->secrets_file);
-    args_add(argv, &n, "--delay"); args_add(argv, &n, cfg->delay);
-    for (char **x = cfg->excludes; *x != NULL; x++) {
-        args_add(argv, &n, "--exclude"); args_add(argv, &n, *x);
+    while (peers != NULL && peers[np] != NULL) {
+        np++;
     }
-    for (char **q = peers; q != NULL && *q != NULL; q++) {
-        size_t len = strcspn(*q, "=");
+    *c = (struct cs_config) {
+        .instance = ctx->instance, .node = ctx->node, .source = source,
+        .dir = cfg->dir, .state = p->state, .quarantine = cfg->quarantine,
+        .transport = cfg->transport, .ssh_user = cfg->ssh_user,
+        .ssh_key = cfg->ssh_key, .known_hosts = cfg->known_hosts,
+        .rsyncd_port = cfg->rsyncd_port, .secrets_file = cfg->secrets_file,
+        .delay_ms = cfg->delay_ms,
+        .excludes = calloc(nx + 1, sizeof(char *)),
+        .peers = calloc(np + 1, sizeof(char *)),
+    };
+    if (c->excludes == NULL || c->peers == NULL) {
+        cs_config_free(c);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < nx; i++) {
+        c->excludes[c->nexcludes++] = cfg->excludes[i];
+    }
+    for (size_t i = 0; i < np; i++) {
+        size_t len = strcspn(peers[i], "=");
 
-        if (strncmp(*q, ctx->node, len) != 0 || ctx->node[len] != '\0') {
-            args_add(argv, &n, "--peer"); args_add(argv, &n, *q);
+        if (strncmp(peers[i], ctx->node, len) != 0 || ctx->node[len] != '\0') {
+            c->peers[c->npeers++] = peers[i];
         }
     }
-    argv[n] = NULL;
+    return 0;
 }
 
 /* Waits for the watcher pid's first state.  Returns an OCF code (reason
@@ -280,7 +270,9 @@ int watcher_launch(struct ra_ctx *ctx, const struct cs_cfg *cfg,
                    const struct cs_paths *p, bool source)
 {
     const char **argv = NULL;
+    char *storage = NULL;
     char **peers = NULL;
+    struct cs_config wc;
     struct ra_daemon_opts opts = { .log_file = p->log, .pid_file = p->pid };
     pid_t pid = 0;
     int rc = 0;
@@ -292,17 +284,19 @@ int watcher_launch(struct ra_ctx *ctx, const struct cs_cfg *cfg,
             return OCF_ERR_GENERIC;
         }
     }
-    argv = calloc(WATCHER_FIXED_ARGS + 2 * words_count(cfg->excludes)
-                  + 2 * words_count(peers) + 1, sizeof(*argv));
+    if (watcher_config(&wc, ctx, cfg, p, source, peers) == 0) {
+        argv = cs_config_argv(&wc, cfg->watcher, &storage);
+        cs_config_free(&wc);
+    }
     if (argv == NULL) {
         ra_words_free(peers);
         ra_exit_reason("cannot start the watcher: out of memory");
         return OCF_ERR_GENERIC;
     }
-    watcher_argv(argv, ctx, cfg, p, source, peers);
     unlink(p->state);
     rc = ra_daemon_start(argv, &opts, &pid);
     free(argv);
+    free(storage);
     ra_words_free(peers);
     if (rc != 0) {
         ra_exit_reason("cannot start %s: %s", cfg->watcher, strerror(-rc));

@@ -245,7 +245,7 @@ void queue_all_full(struct watcher *w)
 static void on_overflow(struct watcher *w)
 {
     ra_log_warn("inotify queue overflow: full resync");
-    if (w->source) {
+    if (w->o.source) {
         queue_all_full(w);
     }
     watch_tree(w, "", true);
@@ -260,11 +260,11 @@ static void rescan(struct watcher *w)
 
     w->unwatched = 0;
     watch_tree(w, "", true);
-    if (w->source) {
+    if (w->o.source) {
         queue_all_full(w);
     }
     w->state_dirty = true;
-    w->rescan_at = w->unwatched > 0 ? ra_now_ms() + w->o.rescan_ms : 0;
+    w->rescan_at = w->unwatched > 0 ? ra_now_ms() + w->rescan_ms : 0;
     if (w->unwatched == 0) {
         ra_log_notice("every folder is watched again (was %ld unwatched)",
                       before);
@@ -277,8 +277,8 @@ void unwatched_check(struct watcher *w)
     if (w->unwatched > 0 && w->rescan_at == 0) {
         ra_log_err("inotify watch limit reached (fs.inotify.max_user_watches): "
                    "%ld folder(s) not watched, full resync every %ld s",
-                   w->unwatched, w->o.rescan_ms / 1000);
-        w->rescan_at = ra_now_ms() + w->o.rescan_ms;
+                   w->unwatched, w->rescan_ms / 1000);
+        w->rescan_at = ra_now_ms() + w->rescan_ms;
         w->state_dirty = true;
     } else if (w->rescan_at != 0 && ra_now_ms() >= w->rescan_at) {
         rescan(w);
@@ -327,7 +327,7 @@ static void on_event(struct watcher *w, const struct inotify_event *ev)
     } else if (isdir && (ev->mask & IN_MOVED_FROM)) {
         unwatch_tree(w, rel);
     }
-    if (!w->source) {
+    if (!w->o.source) {
         if ((ev->mask & IN_CLOSE_WRITE) && !is_rsync_temp(ev->name)) {
             w->local_writes++;
             cs_text_copy(w->local_write_path, sizeof(w->local_write_path), rel);

@@ -341,7 +341,7 @@ long schedule(struct watcher *w)
         if (p->job > 0 || !peer_has_work(p) || p->gave_up) {
             continue;
         }
-        due = p->pending_since + (w->draining ? 0 : w->o.delay);
+        due = p->pending_since + (w->draining ? 0 : w->o.delay_ms);
         if (p->next_try > due) {
             due = p->next_try;
         }

@@ -667,7 +667,7 @@ int transport_setup(struct watcher *w)
         if (w->parent[0] == '\0') {
             cs_text_copy(w->parent, sizeof(w->parent), "/");
         }
-        if (w->source && secrets_load(w) != 0) {
+        if (w->o.source && secrets_load(w) != 0) {
             return -EINVAL;
         }
         return 0;
@@ -698,7 +698,7 @@ int excludes_setup(struct watcher *w)
     char prefix[PATH_MAX] = "";
     char *text = NULL;
     size_t len = 0;
-    int rc = cs_excludes_build(&w->ex, (const char *const *) w->o.excludes,
+    int rc = cs_excludes_build(&w->ex, w->o.excludes,
                                w->o.nexcludes, &why, &bad);
 
     if (rc != 0) {
@@ -706,7 +706,7 @@ int excludes_setup(struct watcher *w)
                  bad != NULL ? bad : "", why != NULL ? why : strerror(-rc));
         return rc;
     }
-    if (!w->source || w->ex.n == 0) {
+    if (!w->o.source || w->ex.n == 0) {
         return 0;
     }
     if (rsyncd(w)) {

@@ -368,7 +368,7 @@ int cfg_load(struct ra_ctx *ctx, struct cs_cfg *cfg)
     cfg->lag_ms = ra_param_ms(ctx, "lag_threshold");
     snprintf(cfg->rsyncd_port, sizeof(cfg->rsyncd_port), "%lld",
              ra_param_int(ctx, "rsyncd_port"));
-    snprintf(cfg->delay, sizeof(cfg->delay), "%lld", ra_param_int(ctx, "delay"));
+    cfg->delay_ms = (long) ra_param_int(ctx, "delay");
 
     rc = folders_check(cfg, q);
     if (rc != OCF_SUCCESS) {

@@ -21,7 +21,7 @@ struct cs_cfg {
     const char *peers_param;
     char quarantine[PATH_MAX];
     char rsyncd_port[16];
-    char delay[24];
+    long delay_ms;
     long lag_ms;
     bool rsyncd;
     char **excludes;

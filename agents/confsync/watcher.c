@@ -10,7 +10,6 @@
 #include "watcher.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,7 +34,7 @@ static void state_write(struct watcher *w, enum cs_phase phase)
 
     memset(&st, 0, sizeof(st));
     st.pid = getpid();
-    cs_text_copy(st.role, sizeof(st.role), w->source ? "source" : "receiver");
+    cs_text_copy(st.role, sizeof(st.role), w->o.source ? "source" : "receiver");
     st.phase = phase;
     st.updated_mono_ms = ra_now_ms();
     cs_text_copy(st.error, sizeof(st.error), w->error);
@@ -145,96 +144,29 @@ static void peers_free(struct watcher *w)
     free(w->peers);
 }
 
-static void usage(void)
+static void usage(const char *why)
 {
-    fprintf(stderr, "usage: confsync-watcher --role source|receiver --dir DIR "
-            "--state FILE --node NAME [--instance I] [--quarantine DIR] "
-            "[--transport ssh|rsyncd] [--ssh-user U] [--ssh-key F] "
-            "[--known-hosts F] [--rsyncd-port N] [--secrets-file F] "
-            "[--delay MS] [--exclude PATTERN]... [--peer NODE=ADDR]...\n");
+    fprintf(stderr, "confsync-watcher: bad command line: %s\n"
+            "usage: confsync-watcher --role source|receiver --instance I "
+            "--node NAME --dir DIR --state FILE --quarantine DIR "
+            "--transport ssh|rsyncd --ssh-user U --ssh-key F --known-hosts F "
+            "--rsyncd-port N --secrets-file F --delay MS "
+            "[--exclude PATTERN]... [--peer NODE=ADDR]...\n"
+            "(every option but --exclude and --peer is required, \"\" for "
+            "none: the agent passes its parameters)\n", why);
 }
 
-static int opts_parse(struct watcher *w, int argc, char **argv, char ***peer_specs,
-                      size_t *npeer_specs)
-{
-    static const struct option longopts[] = {
-        { "instance", required_argument, NULL, 'I' },
-        { "node", required_argument, NULL, 'n' },
-        { "role", required_argument, NULL, 'r' },
-        { "dir", required_argument, NULL, 'd' },
-        { "state", required_argument, NULL, 's' },
-        { "quarantine", required_argument, NULL, 'q' },
-        { "transport", required_argument, NULL, 't' },
-        { "ssh-user", required_argument, NULL, 'u' },
-        { "ssh-key", required_argument, NULL, 'k' },
-        { "known-hosts", required_argument, NULL, 'K' },
-        { "rsyncd-port", required_argument, NULL, 'P' },
-        { "secrets-file", required_argument, NULL, 'S' },
-        { "delay", required_argument, NULL, 'D' },
-        { "exclude", required_argument, NULL, 'x' },
-        { "peer", required_argument, NULL, 'p' },
-        { NULL, 0, NULL, 0 },
-    };
-    struct opts *o = &w->o;
-    int c = 0;
-
-    o->instance = "confsync";
-    o->transport = "ssh";
-    o->ssh_user = "root";
-    o->ssh_key = "";
-    o->known_hosts = "";
-    o->rsyncd_port = "8730";
-    o->secrets_file = "";
-    o->quarantine = "";
-    o->delay = 100;
-    o->rescan_ms = RESCAN_MS;
-    o->excludes = calloc((size_t) argc + 1, sizeof(char *));
-    *peer_specs = calloc((size_t) argc + 1, sizeof(char *));
-    if (o->excludes == NULL || *peer_specs == NULL) {
-        return -ENOMEM;
-    }
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'I': o->instance = optarg; break;
-        case 'n': o->node = optarg; break;
-        case 'r': o->role = optarg; break;
-        case 'd': o->dir = optarg; break;
-        case 's': o->state = optarg; break;
-        case 'q': o->quarantine = optarg; break;
-        case 't': o->transport = optarg; break;
-        case 'u': o->ssh_user = optarg; break;
-        case 'k': o->ssh_key = optarg; break;
-        case 'K': o->known_hosts = optarg; break;
-        case 'P': o->rsyncd_port = optarg; break;
-        case 'S': o->secrets_file = optarg; break;
-        case 'D': o->delay = strtol(optarg, NULL, 10); break;
-        case 'x': o->excludes[o->nexcludes++] = optarg; break;
-        case 'p': (*peer_specs)[(*npeer_specs)++] = optarg; break;
-        default:
-            return -EINVAL;
-        }
-    }
-    if (o->role == NULL || o->dir == NULL || o->state == NULL
-        || o->node == NULL || optind != argc
-        || (strcmp(o->role, "source") != 0 && strcmp(o->role, "receiver") != 0)
-        || o->delay < 0) {
-        return -EINVAL;
-    }
-    w->source = strcmp(o->role, "source") == 0;
-    return 0;
-}
-
-static int setup(struct watcher *w, char **peer_specs, size_t npeer_specs)
+static int setup(struct watcher *w)
 {
     sigset_t mask;
 
-    w->peers = calloc(npeer_specs + 1, sizeof(*w->peers));
+    w->peers = calloc(w->o.npeers + 1, sizeof(*w->peers));
     if (w->peers == NULL) {
         return -ENOMEM;
     }
-    if (w->source) {
-        for (size_t i = 0; i < npeer_specs && i < CS_MAX_PEERS; i++) {
-            if (peer_parse(w, peer_specs[i], &w->peers[w->npeers++]) != 0) {
+    if (w->o.source) {
+        for (size_t i = 0; i < w->o.npeers && i < CS_MAX_PEERS; i++) {
+            if (peer_parse(w, w->o.peers[i], &w->peers[w->npeers++]) != 0) {
                 return -EINVAL;
             }
         }
@@ -266,7 +198,7 @@ static int setup(struct watcher *w, char **peer_specs, size_t npeer_specs)
         snprintf(w->error, sizeof(w->error), "cannot watch %s", w->o.dir);
         return -ENOENT;
     }
-    if (w->source) {
+    if (w->o.source) {
         /* A new source first does a full sync to every peer. */
         queue_all_full(w);
     }
@@ -279,7 +211,7 @@ static void loop(struct watcher *w)
 
     state_write(w, CS_PHASE_RUNNING);
     while (!w->fatal) {
-        long next = w->source ? schedule(w) : -1;
+        long next = w->o.source ? schedule(w) : -1;
         long long now = ra_now_ms();
         long timeout = STATE_EVERY_MS;
 
@@ -298,7 +230,7 @@ static void loop(struct watcher *w)
         if (next >= 0 && next < timeout) {
             timeout = next;
         }
-        if (w->draining && !w->source) {
+        if (w->draining && !w->o.source) {
             break;
         }
         fds[0].fd = w->ifd;
@@ -322,8 +254,7 @@ static void loop(struct watcher *w)
 int main(int argc, char **argv)
 {
     struct watcher w;
-    char **peer_specs = NULL;
-    size_t npeer_specs = 0;
+    const char *why = NULL;
     int rc = 1;
 
     if (argc > 1 && strcmp(argv[1], "--receive") == 0) {
@@ -333,14 +264,14 @@ int main(int argc, char **argv)
     w.ifd = -1;
     w.sfd = -1;
     w.root_wd = -1;
-    if (opts_parse(&w, argc, argv, &peer_specs, &npeer_specs) != 0) {
-        usage();
-        free(w.o.excludes);
-        free(peer_specs);
+    w.rescan_ms = RESCAN_MS;
+    if (cs_config_parse(argc, argv, &w.o, &why) != 0) {
+        usage(why);
+        cs_config_free(&w.o);
         return 2;
     }
-    ra_log_init("confsync", w.o.instance, w.source ? "source" : "receiver");
-    if (setup(&w, peer_specs, npeer_specs) != 0) {
+    ra_log_init("confsync", w.o.instance, w.o.source ? "source" : "receiver");
+    if (setup(&w) != 0) {
         if (w.error[0] == '\0') {
             snprintf(w.error, sizeof(w.error), "bad arguments or setup failure");
         }
@@ -348,7 +279,8 @@ int main(int argc, char **argv)
         state_write(&w, CS_PHASE_FAILED);
         goto done;
     }
-    ra_log_info("watching | dir=%s role=%s peers=%zu", w.o.dir, w.o.role,
+    ra_log_info("watching | dir=%s role=%s peers=%zu", w.o.dir,
+                w.o.source ? "source" : "receiver",
                 w.npeers);
     loop(&w);
     if (w.fatal) {
@@ -384,8 +316,7 @@ done:
         unlink(w.excludes_file);
     }
     cs_excludes_free(&w.ex);
-    free(w.o.excludes);
-    free(peer_specs);
+    cs_config_free(&w.o);
     ra_log_fini();
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "cs_config.h"
 #include "cs_state.h"
 #include "cs_rules.h"
 #include "cs_receive.h"
@@ -65,30 +66,10 @@ struct peer {
     char id_file[PATH_MAX];
 };
 
-/* The command line (opts_parse). */
-struct opts {
-    const char *instance;
-    const char *node;
-    const char *role;
-    const char *dir;
-    const char *state;
-    const char *quarantine;
-    const char *transport;
-    const char *ssh_user;
-    const char *ssh_key;
-    const char *known_hosts;
-    const char *rsyncd_port;
-    const char *secrets_file;
-    long delay;
-    char **excludes;
-    size_t nexcludes;
-    long rescan_ms;
-};
-
 /* The watcher: options, inotify, peers, and what the state file reports. */
 struct watcher {
-    struct opts o;
-    bool source;
+    struct cs_config o;         /* what the agent said (cs_config.h) */
+    long rescan_ms;             /* folders left unwatched: full resync period */
     int ifd;
     int sfd;
     char **wd_path;             /* indexed by watch descriptor */
