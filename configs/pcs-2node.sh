@@ -55,6 +55,15 @@
 #   PRIORITY_FENCING_DELAY delay before fencing the node running CTFreak in a
 #                          fence race [5s]; must exceed your fence device's
 #                          time to power a node off
+#   FENCE_PING_TARGETS     addresses on the clients' side (the default gateway;
+#                          comma-separated) []: when set, a node that cannot
+#                          ping one of them cannot fence the other, so a node
+#                          cut off from its network loses the fence race even
+#                          while it runs CTFreak (fence_heuristics_ping in front
+#                          of the real device, in a fencing topology). Without
+#                          it, the active node wins every race, isolated or not
+#   FENCE_DEVICE1 FENCE_DEVICE2  the fence devices of NODE1 and NODE2, with
+#                          FENCE_PING_TARGETS [required then; may be the same]
 set -eu
 
 : "${NODE1:=node1}" "${NODE2:=node2}"
@@ -75,6 +84,7 @@ set -eu
 : "${PRIORITY_FENCING_DELAY:=5s}"
 : "${CTFREAK_OCF_PROVIDER:=ctfreak}"
 : "${CTFREAK_QUORUM_NODE:=}"
+: "${FENCE_PING_TARGETS:=}" "${FENCE_DEVICE1:=}" "${FENCE_DEVICE2:=}"
 P=$CTFREAK_OCF_PROVIDER
 
 work=$(mktemp -d)
@@ -95,6 +105,27 @@ pcs -f "$cib" property set stonith-enabled=true
 # nodes race to fence each other: the one running CTFreak (priority 10) is
 # fenced only after this delay, and wins.
 pcs -f "$cib" property set priority-fencing-delay="$PRIORITY_FENCING_DELAY"
+# Connectivity-aware fencing (two nodes and nothing else): the race above
+# lets the node running CTFreak win even when it is the one cut off from its
+# network, and then nobody serves clients. With FENCE_PING_TARGETS each fence
+# action first pings the clients' side from the node that would fence; a
+# node that reaches nobody fails that first step and cannot fence its peer,
+# which fences it once priority-fencing-delay has passed.  Two pings a second
+# apart, one answer enough: a healthy node pays about a second; an isolated
+# one fails in two.
+if [ -n "$FENCE_PING_TARGETS" ]; then
+    if [ -z "$FENCE_DEVICE1" ] || [ -z "$FENCE_DEVICE2" ]; then
+        echo "pcs-2node.sh: FENCE_PING_TARGETS needs FENCE_DEVICE1 and FENCE_DEVICE2" \
+            "(the fence devices of $NODE1 and $NODE2)" >&2
+        exit 1
+    fi
+    pcs -f "$cib" stonith create fence-ping fence_heuristics_ping \
+        ping_targets="$FENCE_PING_TARGETS" ping_count=2 ping_good_count=1 \
+        ping_interval=1 ping_timeout=1 pcmk_host_list="$NODE1 $NODE2" \
+        op monitor interval=60s
+    pcs -f "$cib" stonith level add 1 "$NODE1" fence-ping "$FENCE_DEVICE1"
+    pcs -f "$cib" stonith level add 1 "$NODE2" fence-ping "$FENCE_DEVICE2"
+fi
 pcs -f "$cib" resource defaults update resource-stickiness=1
 # A failed start is retried in place instead of banning the node at once:
 # CTFreak's start fails while its database is being recovered (or while a

@@ -222,6 +222,8 @@ apply_config() { # pcs-2node.sh | pcs-3node.sh | pcs-2node-qdevice.sh
     local -a envs=()
     local l
     while IFS= read -r l; do envs+=("$l"); done < <(config_env)
+    # CONFIG_ENV_EXTRA: more NAME=value words (no blank inside a value)
+    for l in ${CONFIG_ENV_EXTRA:-}; do envs+=("$l"); done
     ctl exec 1 env "${envs[@]}" sh "$HA/configs/$1"
 }
 
