@@ -104,3 +104,19 @@ int ra_logfile_dir_make(const char *path)
     close(fd);
     return 0;
 }
+
+int ra_logfile_ready(const char *param, const char *path, uid_t uid, gid_t gid)
+{
+    int fd = ra_logfile_dir_make(path);
+
+    if (fd == 0) {
+        fd = ra_file_open_append(path, 0640, uid, gid);
+    }
+    if (fd < 0) {
+        ra_exit_reason("%s %s cannot be used: %s (a symlink, FIFO, hard link or "
+                       "another user's file is refused)", param, path, strerror(-fd));
+        return -1;
+    }
+    close(fd);
+    return 0;
+}

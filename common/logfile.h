@@ -32,4 +32,10 @@ int ra_logfile_check(const struct ra_ctx *ctx, const char *param,
  * reached through another user's symlink.  Returns 0 or -errno. */
 int ra_logfile_dir_make(const char *path);
 
+/* Makes the log file param names ready for a daemon's launch: its folder
+ * made (ra_logfile_dir_make), the file opened as fsafe.h does (a symlink,
+ * FIFO, hard link or another user's file is refused; a new file is given to
+ * uid:gid).  Returns 0 or -1 (exit reason given, naming param and path). */
+int ra_logfile_ready(const char *param, const char *path, uid_t uid, gid_t gid);
+
 #endif

@@ -120,17 +120,7 @@ bool instance_binary_runs_here(const struct instance *inst)
  * Returns 0 or -1 with the reason given. */
 int log_file_usable(const struct instance *inst)
 {
-    int rc = ra_logfile_dir_make(inst->logfile);
-    int fd = rc == 0 ? ra_file_open_append(inst->logfile, 0640, inst->uid, inst->gid)
-                     : rc;
-
-    if (fd < 0) {
-        ra_exit_reason("log_file %s cannot be used: %s (a symlink, FIFO, hard link or "
-                       "another user's file is refused)", inst->logfile, strerror(-fd));
-        return -1;
-    }
-    close(fd);
-    return 0;
+    return ra_logfile_ready("log_file", inst->logfile, inst->uid, inst->gid);
 }
 
 int instance_launch(const struct instance *inst, pid_t *pid)

@@ -507,19 +507,7 @@ static const char **argv_with_opts(struct pg_inst *pg, const char *const *prefix
 
 int pgi_server_log_ready(struct pg_inst *pg)
 {
-    int fd = ra_logfile_dir_make(pg->logfile);
-
-    if (fd == 0) {
-        fd = ra_file_open_append(pg->logfile, 0640, pg->uid, pg->gid);
-    }
-    if (fd < 0) {
-        ra_exit_reason("logfile %s cannot be used: %s (a symlink, FIFO, hard "
-                       "link or another user's file is refused)", pg->logfile,
-                       strerror(-fd));
-        return -1;
-    }
-    close(fd);
-    return 0;
+    return ra_logfile_ready("logfile", pg->logfile, pg->uid, pg->gid);
 }
 
 int pgi_server_launch(struct pg_inst *pg, pid_t *launched)
