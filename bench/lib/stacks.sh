@@ -35,7 +35,34 @@ sync { default.rsync, source = '$CONFIG_DIR/', delay = 1,
        rsync = { archive = true, password_file = '$HA/lsyncd.pass' } }
 EOF"
 }
-peers_setup() {
+# The layout's part of the peers' configuration: what configs/pcs-2node.sh,
+# pcs-2node-qdevice.sh and pcs-3node.sh set for ours, set the same way for the
+# peers (pcs -f lines for a CIB copy in $cib). The fence device is the
+# harness's fence-ctf.
+peers_layout() { # LAYOUT
+    local gw=$SUBNET.254
+    case $1 in
+    2node) echo 'pcs -f $cib property set priority-fencing-delay=5s' ;;
+    2node-ping)
+        echo 'pcs -f $cib property set priority-fencing-delay=5s'
+        echo "pcs -f \$cib stonith create fence-ping fence_heuristics_ping ping_targets=$gw" \
+            "ping_count=2 ping_good_count=1 ping_interval=1 ping_timeout=1" \
+            "pcmk_host_list='node1 node2' op monitor interval=60s"
+        echo 'pcs -f $cib stonith level add 1 node1 fence-ping fence-ctf'
+        echo 'pcs -f $cib stonith level add 1 node2 fence-ping fence-ctf' ;;
+    2node-qdevice)
+        echo 'pcs -f $cib property set priority-fencing-delay=0'
+        echo 'pcs -f $cib property set no-quorum-policy=demote' ;;
+    3node)
+        echo 'pcs -f $cib property set priority-fencing-delay=0'
+        local r
+        for r in pgsql-clone rsyncd-clone lsyncd ctfreak ctfreak-ip; do
+            echo "pcs -f \$cib constraint location add loc-$r-not-on-node3 $r node3 -INFINITY resource-discovery=never"
+        done ;;
+    *) echo "echo 'unknown layout $1' >&2; exit 1" ;;
+    esac
+}
+peers_setup() { # LAYOUT
     id "$PEER_USER" >/dev/null 2>&1 || useradd -r -M -d /nonexistent -s /bin/sh "$PEER_USER"
     printf 'lsyncd:%s\n' "$(head -c 9 /dev/urandom | base64)" > "$HA/lsyncd.secrets"
     cut -d: -f2 "$HA/lsyncd.secrets" > "$HA/lsyncd.pass"
@@ -48,7 +75,6 @@ peers_setup() {
     [ "$PG_DATADIR" = "$PG_CONFDIR" ] || paf_dirs="$paf_dirs datadir=$PG_DATADIR"
     ctl exec 1 bash -ec "
         cib=/tmp/peers-cib.xml; pcs cluster cib \$cib; cp \$cib \$cib.orig
-        pcs -f \$cib property set priority-fencing-delay=5s
         pcs -f \$cib resource create pgsqld ocf:heartbeat:pgsqlms \
             bindir=$PG_BINDIR $paf_dirs \
             op start timeout=60s op stop timeout=60s op promote timeout=30s \
@@ -76,6 +102,7 @@ peers_setup() {
         pcs -f \$cib constraint order promote pgsql-clone then start lsyncd
         pcs -f \$cib constraint order start lsyncd then start ctfreak
         pcs -f \$cib constraint order start ctfreak then start ctfreak-ip
+        $(peers_layout "${1:-2node}")
         pcs cluster cib-push \$cib diff-against=\$cib.orig"
 }
 
@@ -97,7 +124,7 @@ stack_promotable() { # STACK K
 healthy() { # STACK: prints the active node
     local st p s f c ip
     running 1 && running 2 || return 1
-    [ "$(ctl online 1)" = "node1 node2" ] || return 1
+    [ "$(ctl online 1)" = "${ONLINE:-node1 node2}" ] || return 1
     st=$(ctl exec 1 bash -c "$STATE_SNIP" _ "$1" 2>/dev/null) || return 1
     read -r p s f c ip <<<"$st"
     [ "$p" != - ] && [ "$s" != - ] && [ "$p" != "$s" ] && [ "$f" = "$p" ] && [ "$c" = "$p" ] && [ "$ip" = "$p" ] || return 1
