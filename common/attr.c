@@ -17,6 +17,12 @@
 
 #define ATTR_CALL_TIMEOUT_MS 5000
 #define ATTR_POLL_MS 50
+/* crm_mon's attributes reach the CIB this long after they change (attrd's
+ * dampening): every CIB change aborts the transition in progress, and the
+ * values a newly promoted node's first monitor shows (role, timeline...)
+ * made the failover's last step, the floating IP, wait for that monitor to
+ * end.  Nothing decides on these values; people and alerts read them. */
+#define ATTR_SHOW_DELAY "2s"
 
 /* A private attribute of this node is written by this agent only, and
  * Pacemaker can only erase it: known absent, it stays absent whatever the
@@ -115,6 +121,10 @@ static void attr_argv(const char **argv, enum ra_attr_kind kind, char op,
         if (op == 'U') {
             argv[n++] = "-U";
             argv[n++] = value;
+            if (kind == RA_ATTR_TRANSIENT) {
+                argv[n++] = "-d";
+                argv[n++] = ATTR_SHOW_DELAY;
+            }
         } else if (op == 'Q') {
             argv[n++] = "-Q";
         } else {
@@ -234,7 +244,13 @@ static int attr_change(struct ra_ctx *ctx, enum ra_attr_kind kind, char op,
     rc = attr_exec(ctx, argv, &res);
     if (rc == 0) {
         ra_run_result_free(&res);
-        rc = attr_wait_visible(ctx, kind, name, node, op == 'U' ? value : NULL);
+        /* Scores and the election's values are read back at once, by this
+         * node or another: they must be in attrd before the action goes on.
+         * crm_mon's are only shown, and nothing waits for an election value
+         * to be gone (attrd accepted the change: enough). */
+        if (kind == RA_ATTR_PROMOTION || (kind == RA_ATTR_PRIVATE && op == 'U')) {
+            rc = attr_wait_visible(ctx, kind, name, node, op == 'U' ? value : NULL);
+        }
     } else if (rc > 0) {
         ra_log_warn("cannot %s %s attribute %s on %s: %s exited %d: %.200s",
                     op == 'U' ? "set" : "delete", kind_str(kind), name, node,

@@ -13,8 +13,10 @@ enum ra_attr_kind {
 };
 
 /* Sets name=value on node (NULL: the local node).  Skips the exec when the
- * per-resource cache says the value is already that; otherwise execs, then
- * polls until the value is visible (bounded by the action's deadline).
+ * per-resource cache says the value is already that; otherwise execs, then,
+ * for a score or a private attribute's new value, polls until it is visible
+ * (bounded by the action's deadline).  crm_mon's (transient) attributes are
+ * not read back and reach the CIB 2 s after they change (dampening).
  * Returns 0 or -errno (-ETIMEDOUT when it never became visible). */
 int ra_attr_set(struct ra_ctx *ctx, enum ra_attr_kind kind, const char *name,
                 const char *node, const char *value);

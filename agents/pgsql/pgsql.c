@@ -219,6 +219,17 @@ static int pgsql_monitor(struct ra_ctx *ctx)
         rc = monitor_primary(&pg, conn, &st);
     } else if (s == PG_STANDBY) {
         rc = monitor_standby(&pg, conn, &st);
+    } else if (ctx->is_probe
+               && (s == PG_CRASHED_PRIMARY || s == PG_CRASHED_STANDBY)) {
+        /* A node back from a power-off or a fence: nothing runs, and the
+         * start (always as a standby) does the crash recovery, and pg_rewind
+         * or the refusal when the timeline diverged.  Reporting a failure
+         * here made Pacemaker demote, stop, then start it (two more rounds of
+         * notifications on the rejoin's path) and left a "Failed Resource
+         * Action" after every rejoin. */
+        ra_log_notice("not running (%s, not shut down cleanly): the start "
+                      "rejoins it as a standby", pg_state_str(s));
+        rc = OCF_NOT_RUNNING;
     } else {
         rc = state_to_ocf(s);
     }
@@ -582,7 +593,7 @@ static int pgsql_promote(struct ra_ctx *ctx)
         promoted_sync_setup(&pg, conn, &st);
         /* crm_mon's attributes (role, timeline...) are left to the monitor
          * Pacemaker runs next, beside CTFreak's start: each changed one
-         * costs two Pacemaker CLI calls, here on the failover's path. */
+         * costs a Pacemaker CLI call, here on the failover's path. */
         ra_log_notice("promoted");
     }
 done:
