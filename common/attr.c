@@ -118,13 +118,15 @@ static void attr_argv(const char **argv, enum ra_attr_kind kind, char op,
         argv[n++] = name;
         argv[n++] = "-N";
         argv[n++] = node;
-        if (op == 'U') {
+        if (op == 'U' && kind == RA_ATTR_TRANSIENT) {
+            /* -B: value and dampening (-U ignores -d) */
+            argv[n++] = "-B";
+            argv[n++] = value;
+            argv[n++] = "-d";
+            argv[n++] = ATTR_SHOW_DELAY;
+        } else if (op == 'U') {
             argv[n++] = "-U";
             argv[n++] = value;
-            if (kind == RA_ATTR_TRANSIENT) {
-                argv[n++] = "-d";
-                argv[n++] = ATTR_SHOW_DELAY;
-            }
         } else if (op == 'Q') {
             argv[n++] = "-Q";
         } else {

@@ -3,7 +3,7 @@
 
 usage: failover-table.py RESULTS
 RESULTS lines: KEY scenario run recovery outage rows files destroyed manual
-after-fencing [fenced promoted]; KEY is STACK@LAYOUT[/tokenN] (a bare STACK is
+after-fencing [fenced promoted lost]; KEY is STACK@LAYOUT[/tokenN] (a bare STACK is
 the 2node layout, "ours-qdevice" the ours stack in 2node-qdevice: earlier files).
 Licence: GPL-2.0-or-later.
 """
@@ -41,11 +41,11 @@ def main():
         f = line.split()
         if len(f) < 10 or f[3] == "skip":
             continue
-        f += ["-"] * (12 - len(f))
+        f += ["-"] * (13 - len(f))
         runs.setdefault((f[1],) + key(f[0]), []).append(f)
-    print("| scenario | layout | stack | recovery median (min-max) | fenced (median) | promoted (median) "
-          "| after fencing (median) | rows lost | files lost (destroyed) | manual rebuilds | runs |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| scenario | layout | stack | recovery median (min-max) | node lost | fenced | promoted "
+          "| after fencing | rows lost | files lost (destroyed) | manual rebuilds | runs |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     def lay_order(lay):
         base, _, tok = lay.partition("/token")
         return (LAYOUTS.index(base) if base in LAYOUTS else len(LAYOUTS), int(tok or 1000), lay)
@@ -63,9 +63,10 @@ def main():
                 if never and rec:
                     text += ", %d never" % never
                 tot = [sum(int(r[i]) for r in rs) for i in (5, 6, 7, 8)]
-                print("| %s | %s | %s | %s | %s | %s | %s | %d | %d (%d) | %d | %d |" % (
-                    SCENARIOS[s], lay, st, text, med(num(r[10]) for r in rs), med(num(r[11]) for r in rs),
-                    med(num(r[9]) for r in rs), tot[0], tot[1], tot[2], tot[3], len(rs)))
+                print("| %s | %s | %s | %s | %s | %s | %s | %s | %d | %d (%d) | %d | %d |" % (
+                    SCENARIOS[s], lay, st, text, med(num(r[12]) for r in rs), med(num(r[10]) for r in rs),
+                    med(num(r[11]) for r in rs), med(num(r[9]) for r in rs), tot[0], tot[1], tot[2], tot[3],
+                    len(rs)))
 
 
 if __name__ == "__main__":

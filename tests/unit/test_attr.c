@@ -61,7 +61,7 @@ static const char fake_attrd_updater[] =
     "    -p) ;;\n"
     "    -n) name=$2; shift ;;\n"
     "    -N) node=$2; shift ;;\n"
-    "    -U) op=U; value=$2; shift ;;\n"
+    "    -U|-B) op=U; value=$2; shift ;;\n"
     "    -Q) op=Q ;;\n"
     "    -D) op=D ;;\n"
     "    -d) [ \"$2\" = 2s ] || exit 64; shift ;;\n"
@@ -486,7 +486,7 @@ static void attr_set_of_a_shown_attribute_is_dampened_and_not_polled(void **stat
     control(f, "lag", "3");
     assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_TRANSIENT, "utest-a", NULL, "5"), 0);
     assert_int_equal(call_count(f), 1);
-    assert_string_equal(call_line(f, 0), "attrd_updater -n utest-a -N node1 -U 5 -d 2s");
+    assert_string_equal(call_line(f, 0), "attrd_updater -n utest-a -N node1 -B 5 -d 2s");
     /* the cache knows it: the same value again execs nothing */
     assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_TRANSIENT, "utest-a", NULL, "5"), 0);
     assert_int_equal(call_count(f), 1);
@@ -516,14 +516,14 @@ static void attr_set_of_a_changed_value_execs_again(void **state)
     before = call_count(f);
     assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_TRANSIENT, "utest-a", NULL, "6"), 0);
     assert_true(call_count(f) > before);
-    assert_string_equal(call_line(f, before), "attrd_updater -n utest-a -N node1 -U 6 -d 2s");
+    assert_string_equal(call_line(f, before), "attrd_updater -n utest-a -N node1 -B 6 -d 2s");
     assert_int_equal(ra_attr_get(&f->ctx, RA_ATTR_TRANSIENT, "utest-a", NULL, &value), 0);
     assert_string_equal(value, "6");
     free(value);
     /* and back to 5: not mistaken for the first value */
     before = call_count(f);
     assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_TRANSIENT, "utest-a", NULL, "5"), 0);
-    assert_string_equal(call_line(f, before), "attrd_updater -n utest-a -N node1 -U 5 -d 2s");
+    assert_string_equal(call_line(f, before), "attrd_updater -n utest-a -N node1 -B 5 -d 2s");
 }
 
 static void attr_set_caches_per_node_and_per_name(void **state)
@@ -534,10 +534,10 @@ static void attr_set_caches_per_node_and_per_name(void **state)
     assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_TRANSIENT, "utest-a", NULL, "5"), 0);
     before = call_count(f);
     assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_TRANSIENT, "utest-a", "node2", "5"), 0);
-    assert_string_equal(call_line(f, before), "attrd_updater -n utest-a -N node2 -U 5 -d 2s");
+    assert_string_equal(call_line(f, before), "attrd_updater -n utest-a -N node2 -B 5 -d 2s");
     before = call_count(f);
     assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_TRANSIENT, "utest-b", NULL, "5"), 0);
-    assert_string_equal(call_line(f, before), "attrd_updater -n utest-b -N node1 -U 5 -d 2s");
+    assert_string_equal(call_line(f, before), "attrd_updater -n utest-b -N node1 -B 5 -d 2s");
     /* the local node named explicitly is the same cache entry */
     before = call_count(f);
     assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_TRANSIENT, "utest-a", "node1", "5"), 0);
@@ -556,7 +556,7 @@ static void attr_set_of_a_private_attribute_passes_p(void **state)
     /* a transient attribute of the same name is another cache entry */
     before = call_count(f);
     assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_TRANSIENT, "utest-p", NULL, "x"), 0);
-    assert_string_equal(call_line(f, before), "attrd_updater -n utest-p -N node1 -U x -d 2s");
+    assert_string_equal(call_line(f, before), "attrd_updater -n utest-p -N node1 -B x -d 2s");
     assert_int_equal(ra_attr_get(&f->ctx, RA_ATTR_PRIVATE, "utest-p", NULL, &value), 0);
     assert_string_equal(value, "x");
     free(value);
@@ -617,7 +617,7 @@ static void attr_del_removes_the_attribute_once(void **state)
     assert_int_equal(call_count(f), before);
     /* and setting it again execs again */
     assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_TRANSIENT, "utest-a", NULL, "5"), 0);
-    assert_string_equal(call_line(f, before), "attrd_updater -n utest-a -N node1 -U 5 -d 2s");
+    assert_string_equal(call_line(f, before), "attrd_updater -n utest-a -N node1 -B 5 -d 2s");
 }
 
 static void attr_del_of_a_private_attribute_known_absent_long_ago_execs_nothing(void **state)
@@ -681,7 +681,7 @@ static void attr_set_with_a_failing_tool_returns_an_error(void **state)
     control(f, "fail", NULL);
     before = call_count(f);
     assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_TRANSIENT, "utest-a", NULL, "5"), 0);
-    assert_string_equal(call_line(f, before), "attrd_updater -n utest-a -N node1 -U 5 -d 2s");
+    assert_string_equal(call_line(f, before), "attrd_updater -n utest-a -N node1 -B 5 -d 2s");
 }
 
 static void attr_set_without_the_tool_returns_an_error(void **state)
@@ -769,7 +769,7 @@ static void attr_cache_reset_makes_the_next_set_exec_again(void **state)
     assert_int_equal(access(path, F_OK), -1);
     before = call_count(f);
     assert_int_equal(ra_attr_set(&f->ctx, RA_ATTR_TRANSIENT, "utest-a", NULL, "5"), 0);
-    assert_string_equal(call_line(f, before), "attrd_updater -n utest-a -N node1 -U 5 -d 2s");
+    assert_string_equal(call_line(f, before), "attrd_updater -n utest-a -N node1 -B 5 -d 2s");
 }
 
 static void attr_set_passes_shell_metacharacters_literally(void **state)
