@@ -291,18 +291,22 @@ static bool demoted_peer(struct pg_inst *pg, const struct ra_notify *nt,
 }
 
 /* The target of the promotion records the election's candidates: active +
- * starting - stopping (a list of any length). */
-static void election_nodes_record(struct pg_inst *pg,
+ * starting - stopping (a list of any length).  False when there is none but
+ * itself: nobody compares locations then. */
+static bool election_nodes_record(struct pg_inst *pg,
                                   const struct ra_notify *nt)
 {
     char *nodes = ra_notify_nodes_after(nt, pg->ctx->node);
+    bool others;
 
     if (nodes == NULL) {
         ra_log_err("out of memory: election candidates not recorded");
-        return;
+        return true;
     }
-    (void) priv_set(pg, NULL, "election-nodes", nodes[0] != '\0' ? nodes : "-");
+    others = nodes[0] != '\0';
+    (void) priv_set(pg, NULL, "election-nodes", others ? nodes : "-");
     free(nodes);
+    return others;
 }
 
 /* Publishes this standby's location for the election. */
@@ -356,10 +360,13 @@ int election_pre_promote(struct pg_inst *pg, const struct ra_notify *nt)
         ra_log_warn("not a running standby: no location published");
         return OCF_SUCCESS;
     }
-    location_publish(pg);
-    if (me) {
-        election_nodes_record(pg, nt);
+    if (me && !election_nodes_record(pg, nt)) {
+        /* A failover whose other node is gone: no location to compare, so
+         * no restartpoint and no publication on the failover's path. */
+        ra_log_info("election: no other candidate");
+        return OCF_SUCCESS;
     }
+    location_publish(pg);
     return OCF_SUCCESS;
 }
 
