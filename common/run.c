@@ -487,6 +487,49 @@ const char *ra_run_status_str(const struct ra_run_result *res, char *buf,
     return buf;
 }
 
+/* In a spawned child: the fds and signals ra_spawn promises, then fn. */
+static void spawn_child(int (*fn)(void *arg), void *arg,
+                        const struct ra_spawn_opts *opts)
+{
+    struct run_identity none;
+    int fd = -1;
+
+    memset(&none, 0, sizeof(none));
+    close_fds_from(3);
+    fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || dup2(fd, STDIN_FILENO) < 0) {
+        _exit(127);
+    }
+    close(fd);
+    if (opts != NULL && opts->err_file != NULL) {
+        fd = open(opts->err_file,
+                  O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) {
+            _exit(127);
+        }
+        close(fd);
+    }
+    if (child_prepare(&none, "/") != 0) {
+        _exit(127);
+    }
+    _exit(fn(arg));
+}
+
+int ra_spawn(int (*fn)(void *arg), void *arg, const struct ra_spawn_opts *opts,
+             pid_t *pid)
+{
+    pid_t child = fork();
+
+    if (child < 0) {
+        return -errno;
+    }
+    if (child == 0) {
+        spawn_child(fn, arg, opts);
+    }
+    *pid = child;
+    return 0;
+}
+
 /* In the intermediate child: become a session leader, fork the daemon, report
  * its pid (or the exec's errno) and exit. */
 static void daemon_spawn(const char *const argv[], const struct ra_daemon_opts *opts,

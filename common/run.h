@@ -55,6 +55,20 @@ struct ra_daemon_opts {
 int ra_daemon_start(const char *const argv[], const struct ra_daemon_opts *opts,
                     pid_t *pid);
 
+struct ra_spawn_opts {
+    const char *err_file;           /* the child's stderr, created or truncated
+                                     * (0600, no symlink followed); NULL: ours */
+};
+
+/* Runs fn(arg) in a child process and returns without waiting: the caller
+ * reaps it (waitpid).  The child starts with default signal handling and an
+ * empty signal mask, stdin from /dev/null and no other inherited fd but
+ * stdout and stderr; fn's return value is its exit code (fn may exec).
+ * For work that must not block the caller's event loop.
+ * Returns 0 and the child's pid, or -errno when it could not fork. */
+int ra_spawn(int (*fn)(void *arg), void *arg, const struct ra_spawn_opts *opts,
+             pid_t *pid);
+
 /* Looks up uid/gid of user.  Returns 0, -ENOENT (no such user) or -errno. */
 int ra_user_lookup(const char *user, uid_t *uid, gid_t *gid);
 

@@ -59,6 +59,7 @@
 
 #include "log.h"
 #include "deadline.h"
+#include "run.h"
 
 #define PENDING_CAP     100000  /* more queued paths than this: full sync */
 #define BACKOFF_MIN_MS  250
@@ -123,12 +124,29 @@ static void stamp_new(const struct watcher *w, struct peer *p)
              (unsigned long long) rnd, w->o.node);
 }
 
+/* The push child (run.c's ra_spawn): stderr into the peer's err_file,
+ * read back by job_error_text for the verdict. */
+struct job_arg {
+    const struct watcher *w;
+    const struct peer *p;
+    enum push_mode mode;
+};
+
+static int job_child(void *arg)
+{
+    const struct job_arg *job = arg;
+
+    job_run(job->w, job->p, job->mode);
+    return JOB_LOCAL_ERROR;
+}
+
 static void job_start(struct watcher *w, struct peer *p)
 {
     bool full = p->full;
     enum push_mode mode = PUSH_FULL;
     pid_t pid = 0;
-    int fd = -1;
+    struct job_arg job;
+    struct ra_spawn_opts spawn = { .err_file = NULL };
     char pfx[PATH_MAX] = "";
     char lpfx[PATH_MAX] = "";
     int rc = 0;
@@ -153,26 +171,14 @@ static void job_start(struct watcher *w, struct peer *p)
     if (full || p->stamp[0] == '\0') {
         stamp_new(w, p);
     }
-    pid = fork();
-    if (pid < 0) {
+    job.w = w;
+    job.p = p;
+    job.mode = mode;
+    spawn.err_file = p->err_file;
+    if (ra_spawn(job_child, &job, &spawn, &pid) != 0) {
         cs_text_copy(p->error, sizeof(p->error), "cannot fork");
         p->next_try = ra_now_ms() + BACKOFF_MAX_MS;
         return;
-    }
-    if (pid == 0) {
-        sigset_t none;
-
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        close(w->ifd);
-        close(w->sfd);
-        fd = open(p->err_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            dup2(fd, STDERR_FILENO);
-            close(fd);
-        }
-        job_run(w, p, mode);
-        _exit(JOB_LOCAL_ERROR);
     }
     p->job = pid;
     p->inflight = p->pending;

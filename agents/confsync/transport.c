@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fsafe.h"
+#include "run.h"
 
 #define RSYNC_IO_TIMEOUT "--timeout=30"
 #define SENTINEL_MAX    127     /* bytes of a sentinel file read, at most */
@@ -420,32 +421,31 @@ static void argv_transport(const struct watcher *w, const struct peer *p,
     }
 }
 
-/* In the job child: runs argv, waits, returns its exit code (or
- * RSYNC_ERR_SHELL when killed by a signal). */
+/* In the job child: runs argv through run.c (its stdout dropped, its
+ * stderr passed on to ours for the verdict) and returns its exit code, or
+ * RSYNC_ERR_SHELL when it was killed or outlived GUARD_TIMEOUT_MS (rsync's
+ * own --contimeout and --timeout end it well before). */
+#define GUARD_TIMEOUT_MS (2 * 30 * 1000)
 static int run_wait(const struct argv *a)
 {
-    pid_t pid = a->overflow ? -1 : fork();
-    int status = 0;
+    struct ra_deadline d;
+    struct ra_run_opts o = { .deadline = &d, .max_output = 4096 };
+    struct ra_run_result r = { .out = NULL, .err = NULL };
+    int rc = RSYNC_ERR_SHELL;
 
-    if (pid < 0) {
+    if (a->overflow) {
         return JOB_LOCAL_ERROR;
     }
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-        if (null >= 0) {
-            dup2(null, STDIN_FILENO);
-            dup2(null, STDOUT_FILENO);
-        }
-        execvp(a->v[0], (char *const *) a->v);
-        _exit(127);
+    ra_deadline_init(&d, GUARD_TIMEOUT_MS);
+    if (ra_run(a->v, &o, &r) != 0) {
+        return JOB_LOCAL_ERROR;
     }
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            return JOB_LOCAL_ERROR;
-        }
+    fputs(r.err, stderr);
+    if (r.exit_status >= 0 && !r.timed_out) {
+        rc = r.exit_status;
     }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : RSYNC_ERR_SHELL;
+    ra_run_result_free(&r);
+    return rc;
 }
 
 /* In the job child: the mass-delete guard before a full sync.  Returns 0 to

@@ -696,6 +696,80 @@ static void daemon_start_as_unknown_user_fails(void **state)
     assert_int_equal(pid, 0);
 }
 
+/* The spawned child reports what it inherited through its exit code:
+ * 10 + (the test's fd 7 still open) + 2 * (SIGTERM blocked) + 4 * (stdin
+ * not /dev/null), after writing one line to stderr. */
+static int spawn_report(void *arg)
+{
+    sigset_t mask;
+    struct stat in;
+    struct stat null;
+    int code = 10;
+
+    fprintf(stderr, "%s\n", (const char *) arg);
+    if (fcntl(7, F_GETFD) >= 0) {
+        code += 1;
+    }
+    if (sigprocmask(SIG_SETMASK, NULL, &mask) == 0 && sigismember(&mask, SIGTERM)) {
+        code += 2;
+    }
+    if (fstat(STDIN_FILENO, &in) != 0 || stat("/dev/null", &null) != 0
+        || in.st_rdev != null.st_rdev) {
+        code += 4;
+    }
+    return code;
+}
+
+static void spawn_runs_fn_in_a_clean_child_and_returns_at_once(void **state)
+{
+    struct fixture *f = *state;
+    char err_file[128];
+    char buf[64];
+    struct ra_spawn_opts opts = { .err_file = err_file };
+    sigset_t term;
+    sigset_t old;
+    pid_t pid = 0;
+    int status = 0;
+
+    snprintf(err_file, sizeof(err_file), "%s/err", f->dir);
+    assert_int_equal(th_write_file(err_file, "stale text\n", NULL, 0600), 0);
+    assert_int_equal(dup2(STDOUT_FILENO, 7), 7);    /* not close-on-exec */
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, &old);
+    assert_int_equal(ra_spawn(spawn_report, "from the child", &opts, &pid), 0);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    close(7);
+    assert_true(pid > 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 10);
+    assert_true(ra_file_read(err_file, buf, sizeof(buf)) > 0);
+    assert_string_equal(buf, "from the child\n");
+}
+
+static void spawn_never_follows_a_symlink_as_its_error_file(void **state)
+{
+    struct fixture *f = *state;
+    char err_file[128];
+    char target[128];
+    char buf[64];
+    struct ra_spawn_opts opts = { .err_file = err_file };
+    pid_t pid = 0;
+    int status = 0;
+
+    snprintf(err_file, sizeof(err_file), "%s/err", f->dir);
+    snprintf(target, sizeof(target), "%s/target", f->dir);
+    assert_int_equal(th_write_file(target, "kept\n", NULL, 0600), 0);
+    assert_int_equal(symlink(target, err_file), 0);
+    assert_int_equal(ra_spawn(spawn_report, "must not land", &opts, &pid), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 127);
+    assert_true(ra_file_read(target, buf, sizeof(buf)) > 0);
+    assert_string_equal(buf, "kept\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -742,6 +816,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(daemon_start_never_chowns_an_existing_log_file,
                                         fixture_setup, fixture_teardown),
         cmocka_unit_test(daemon_start_as_unknown_user_fails),
+        cmocka_unit_test_setup_teardown(spawn_runs_fn_in_a_clean_child_and_returns_at_once,
+                                        fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(spawn_never_follows_a_symlink_as_its_error_file,
+                                        fixture_setup, fixture_teardown),
     };
 
     /* Orphaned daemons come back to us instead of to a PID 1 that may never
