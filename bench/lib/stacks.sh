@@ -1,7 +1,7 @@
 # bench/lib/stacks.sh: the two stacks the benchmarks compare in the cluster harness -- ours
 # (configs/pcs-2node*.sh) and the peers' (PAF pgsqlms + ocf:heartbeat:anything + lsyncd) -- and
 # what the benchmarks ask of either: is it healthy, where is it active. Sourced after
-# tests/cluster/e2e/lib.sh by bench/failover and bench/steady. Licence: GPL-2.0-or-later.
+# tests/lib/cluster.sh by bench/failover and bench/steady. Licence: GPL-2.0-or-later.
 # shellcheck shell=bash
 
 LSYNCD_PORT=8731

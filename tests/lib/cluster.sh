@@ -1,8 +1,12 @@
-# tests/cluster/e2e/lib.sh: shared by scripts/demo, tests/cluster/e2e/run and bench/failover: sets up
+# shellcheck shell=bash
+# tests/lib/cluster.sh: shared by the cluster suites, scripts/demo and bench/: sets up
 # PostgreSQL, the CTFreak stand-in and its config folder in a harness cluster. Licence: GPL-2.0-or-later.
 #
 # The caller sets TOP (source tree) and STANDIN (built stand-in), and may set
 # CLUSTER_ID / CLUSTER_RUN (exported to tests/cluster/ctl).
+
+# shellcheck source=wait.sh
+. "$TOP/tests/lib/wait.sh"
 
 CTL=$TOP/tests/cluster/ctl
 : "${CLUSTER_ID:=ctfha}" "${CLUSTER_RUN:=$TOP/tests/cluster/run}"
@@ -238,19 +242,14 @@ isalive() { # prints the HTTP code and body, e.g. "200 true"; fails if none
 }
 
 # ---------------------------------------------------------------- probes shared by e2e/run and bench/failover
-poll() { # SECS CMD...: runs CMD every 0.1 s until it succeeds
-    local secs=$1 t0=$EPOCHREALTIME; shift
-    until "$@" >/dev/null 2>&1; do
-        awk -v a="$t0" -v b="$EPOCHREALTIME" -v s="$secs" 'BEGIN{exit !(b-a > s)}' && return 1
-        sleep 0.1
-    done
-}
 running() { ctl pid "$1" >/dev/null 2>&1; }
 live_node() { local k; for k in 1 2; do running "$k" && { echo "$k"; return 0; }; done; return 1; }
 answers() { [ "$(isalive)" = "200 true" ]; }
 streaming() { [ "$(ctl as postgres "$1" psql -XAtc "select status from pg_stat_wal_receiver" 2>/dev/null)" = streaming ]; }
 is_primary() { [ "$(ctl as postgres "$1" psql -XAtc 'select pg_is_in_recovery()' 2>/dev/null)" = f ]; }
 not_primary() { ! is_primary "$1"; }
+lost_by() { ! ctl exec "$1" crm_node -l 2>/dev/null | grep "node$2 member" > /dev/null; } # K GONE: node K no longer lists nodeGONE
+fenced_more() { [ "$(ctl fenced-count "node$1")" -gt "$2" ]; } # K COUNT: nodeK fenced more than COUNT times
 # promotable K: node K's promotion score is positive (with synchronous=on:
 # the standby is known to hold every commit), seen from node K
 promotable() {
