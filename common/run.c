@@ -374,6 +374,44 @@ static int collect(pid_t pid, int out_fd, int err_fd, long limit_ms,
     return 0;
 }
 
+/* ra_run's child: stdin /dev/null, stdout and stderr into the parent's
+ * pipes, fd 3 the close-on-exec report pipe (an errno if the exec never
+ * happens), no other fd, its own process group (the deadline kills the
+ * group), then the identity and the exec. Never returns. */
+static void run_child(const char *const argv[], char **env,
+                      const struct run_identity *id, const char *cwd,
+                      int out_w, int err_w, int report_w)
+{
+    int devnull = open("/dev/null", O_RDONLY);
+    int err;
+
+    setpgid(0, 0);
+    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0
+        || dup2(err_w, 2) < 0) {
+        child_fail(report_w, errno);
+    }
+    if (report_w != 3 && dup2(report_w, 3) < 0) {
+        child_fail(report_w, errno);
+    }
+    fcntl(3, F_SETFD, FD_CLOEXEC);
+    close_fds_from(4);
+    err = child_prepare(id, cwd);
+    if (err != 0) {
+        child_fail(3, err);
+    }
+    child_fail(3, exec_argv(argv, env));
+}
+
+static void close_pair(int fds[2])
+{
+    for (int i = 0; i < 2; i++) {
+        if (fds[i] >= 0) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+    }
+}
+
 int ra_run(const char *const argv[], const struct ra_run_opts *opts,
            struct ra_run_result *res)
 {
@@ -414,24 +452,7 @@ int ra_run(const char *const argv[], const struct ra_run_opts *opts,
         goto done;
     }
     if (pid == 0) {
-        int devnull = open("/dev/null", O_RDONLY);
-        int err;
-
-        setpgid(0, 0);
-        if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_pipe[1], 1) < 0
-            || dup2(err_pipe[1], 2) < 0) {
-            child_fail(report[1], errno);
-        }
-        if (report[1] != 3 && dup2(report[1], 3) < 0) {
-            child_fail(report[1], errno);
-        }
-        fcntl(3, F_SETFD, FD_CLOEXEC);
-        close_fds_from(4);
-        err = child_prepare(&id, opts->cwd);
-        if (err != 0) {
-            child_fail(3, err);
-        }
-        child_fail(3, exec_argv(argv, env));
+        run_child(argv, env, &id, opts->cwd, out_pipe[1], err_pipe[1], report[1]);
     }
     close(out_pipe[1]);
     close(err_pipe[1]);
@@ -447,17 +468,9 @@ int ra_run(const char *const argv[], const struct ra_run_opts *opts,
     }
 
 done:
-    for (int i = 0; i < 2; i++) {
-        if (out_pipe[i] >= 0) {
-            close(out_pipe[i]);
-        }
-        if (err_pipe[i] >= 0) {
-            close(err_pipe[i]);
-        }
-        if (report[i] >= 0) {
-            close(report[i]);
-        }
-    }
+    close_pair(out_pipe);
+    close_pair(err_pipe);
+    close_pair(report);
     free(env);
     identity_free(&id);
     if (rc != 0) {
